@@ -1,0 +1,343 @@
+#include "src/address.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+
+namespace ssh_proxy {
+namespace {
+
+constexpr absl::string_view kAcceptedForms =
+    "expected unix/PATH, vsock/CID, vsock-mux/PATH (or % instead of /) or "
+    ".host";
+
+constexpr absl::string_view kUnixPrefix = "unix";
+constexpr absl::string_view kVsockPrefix = "vsock";
+constexpr absl::string_view kVsockMuxPrefix = "vsock-mux";
+constexpr absl::string_view kLocalHost = ".host";
+
+struct CidName {
+  absl::string_view name;
+  uint32_t cid;
+};
+constexpr CidName kCidNames[] = {{"hypervisor", 0}, {"local", 1}, {"host", 2}};
+
+// Bytes refused anywhere in PATH: control characters, space and DEL. They are
+// never part of a real socket path, and ssh's %n would carry them into log
+// lines and error messages.
+bool IsRefusedPathByte(unsigned char c) { return c < 0x21 || c == 0x7f; }
+
+// CheckPath checks R, the text after SEP, against the PATH rules. Returns OK or
+// InvalidArgument whose message names the broken rule (without the HOST
+// prefix).
+absl::Status CheckPath(absl::string_view rest) {
+  if (rest.empty()) {
+    return absl::InvalidArgumentError("PATH is empty");
+  }
+  for (size_t i = 0; i < rest.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(rest[i]);
+    if (IsRefusedPathByte(c)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("PATH has byte \"", EscapeForMessage(rest.substr(i, 1)),
+                       "\" at offset ", i,
+                       ": control characters, space and DEL are not allowed"));
+    }
+  }
+  if (rest.front() == '/') {
+    return absl::InvalidArgumentError(
+        "PATH must not start with \"/\" (it is always below \"/\")");
+  }
+  if (rest.back() == '/') {
+    return absl::InvalidArgumentError("PATH must not end with \"/\"");
+  }
+  for (absl::string_view component : absl::StrSplit(rest, '/')) {
+    if (component.empty()) {
+      return absl::InvalidArgumentError("PATH has an empty component (\"//\")");
+    }
+    if (component == "." || component == "..") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("PATH has a \"", component, "\" component"));
+    }
+  }
+  // The target path is "/" + rest.
+  if (rest.size() + 1 > kMaxPathLength) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("path is ", rest.size() + 1,
+                     " bytes long; the longest allowed is ", kMaxPathLength));
+  }
+  return absl::OkStatus();
+}
+
+// CanonicalPathSuggestion returns the canonical spelling of `rest` when it is
+// unambiguous: empty and "." components (and so leading and trailing "/")
+// dropped. Returns "" when there is none:
+// ".." cannot be resolved without the file system (symlinks), and bad bytes or
+// lengths have no fix.
+std::string CanonicalPathSuggestion(absl::string_view rest) {
+  std::vector<absl::string_view> kept;
+  for (absl::string_view component : absl::StrSplit(rest, '/')) {
+    if (component.empty() || component == ".") continue;
+    if (component == "..") return "";
+    kept.push_back(component);
+  }
+  std::string candidate = absl::StrJoin(kept, "/");
+  if (candidate == rest || !CheckPath(candidate).ok()) return "";
+  return candidate;
+}
+
+std::string HostError(absl::string_view host, absl::string_view what) {
+  return absl::StrCat("HOST \"", EscapeForMessage(host), "\": ", what);
+}
+
+absl::StatusOr<std::string> ParsePath(absl::string_view host,
+                                      absl::string_view prefix_and_sep,
+                                      absl::string_view rest) {
+  absl::Status status = CheckPath(rest);
+  if (!status.ok()) {
+    std::string message = HostError(host, status.message());
+    std::string suggestion = CanonicalPathSuggestion(rest);
+    if (!suggestion.empty()) {
+      absl::StrAppend(&message, " (did you mean ", prefix_and_sep, suggestion,
+                      "?)");
+    }
+    return absl::InvalidArgumentError(message);
+  }
+  return absl::StrCat("/", rest);
+}
+
+absl::StatusOr<uint32_t> ParseCid(absl::string_view host,
+                                  absl::string_view prefix_and_sep,
+                                  absl::string_view text) {
+  for (const CidName& name : kCidNames) {
+    if (text == name.name) return name.cid;
+  }
+  for (const CidName& name : kCidNames) {
+    if (absl::EqualsIgnoreCase(text, name.name)) {
+      return absl::InvalidArgumentError(
+          HostError(host, absl::StrCat("CID names are lowercase (did you mean ",
+                                       prefix_and_sep, name.name, "?)")));
+    }
+  }
+  absl::StatusOr<uint32_t> cid = ParseU32(text);
+  if (!cid.ok()) {
+    std::string message =
+        HostError(host, absl::StrCat("CID \"", EscapeForMessage(text), "\" ",
+                                     cid.status().message()));
+    if (absl::StartsWith(text, "0x") || absl::StartsWith(text, "0X")) {
+      absl::StrAppend(&message, " (write the CID in decimal)");
+    } else if (text.empty() || !absl::ascii_isdigit(text.front())) {
+      absl::StrAppend(&message,
+                      " (a CID is a decimal number or one of hypervisor, "
+                      "local, host)");
+    }
+    return absl::InvalidArgumentError(message);
+  }
+  if (*cid == kVsockCidAny) {
+    return absl::InvalidArgumentError(HostError(
+        host,
+        "CID 4294967295 is VMADDR_CID_ANY, which cannot be connected to (the "
+        "highest CID is 4294967294)"));
+  }
+  return *cid;
+}
+
+absl::StatusOr<Target> ParseHost(absl::string_view host) {
+  if (host == kLocalHost) {
+    Target target;
+    target.kind = TargetKind::kUnix;
+    target.path = kLocalHostSocketPath;
+    return target;
+  }
+  const size_t sep = host.find_first_of("/%");
+  const absl::string_view prefix = host.substr(0, sep);
+  if (sep == absl::string_view::npos) {
+    if (absl::EqualsIgnoreCase(host, kLocalHost)) {
+      return absl::InvalidArgumentError(
+          HostError(host, "prefixes are lowercase (did you mean .host?)"));
+    }
+    if (absl::EqualsIgnoreCase(host, kUnixPrefix) ||
+        absl::EqualsIgnoreCase(host, kVsockPrefix) ||
+        absl::EqualsIgnoreCase(host, kVsockMuxPrefix)) {
+      return absl::InvalidArgumentError(HostError(
+          host, absl::StrCat("missing \"/\" or \"%\" and the address after the "
+                             "prefix; ",
+                             kAcceptedForms)));
+    }
+    return absl::InvalidArgumentError(
+        HostError(host, absl::StrCat("not an address ssh-proxy understands; ",
+                                     kAcceptedForms)));
+  }
+  const absl::string_view prefix_and_sep = host.substr(0, sep + 1);
+  const absl::string_view rest = host.substr(sep + 1);
+
+  Target target;
+  if (prefix == kUnixPrefix || prefix == kVsockMuxPrefix) {
+    target.kind =
+        prefix == kUnixPrefix ? TargetKind::kUnix : TargetKind::kVsockMux;
+    absl::StatusOr<std::string> path = ParsePath(host, prefix_and_sep, rest);
+    if (!path.ok()) return path.status();
+    target.path = *std::move(path);
+    return target;
+  }
+  if (prefix == kVsockPrefix) {
+    target.kind = TargetKind::kVsock;
+    absl::StatusOr<uint32_t> cid = ParseCid(host, prefix_and_sep, rest);
+    if (!cid.ok()) return cid.status();
+    target.cid = *cid;
+    return target;
+  }
+
+  for (absl::string_view known : {kUnixPrefix, kVsockPrefix, kVsockMuxPrefix}) {
+    if (absl::EqualsIgnoreCase(prefix, known)) {
+      return absl::InvalidArgumentError(
+          HostError(host, absl::StrCat("prefixes are lowercase (did you mean ",
+                                       known, host.substr(sep), "?)")));
+    }
+  }
+  if (prefix == kLocalHost) {
+    return absl::InvalidArgumentError(
+        HostError(host, ".host takes no path; write .host alone"));
+  }
+  if (prefix == "machine") {
+    return absl::InvalidArgumentError(HostError(
+        host, absl::StrCat("machine/ (systemd's machined lookup) is not "
+                           "supported; ",
+                           kAcceptedForms)));
+  }
+  return absl::InvalidArgumentError(HostError(
+      host, absl::StrCat("unknown prefix \"", EscapeForMessage(prefix), "\"; ",
+                         kAcceptedForms)));
+}
+
+}  // namespace
+
+std::string EscapeForMessage(absl::string_view bytes) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size());
+  for (const char ch : bytes) {
+    const unsigned char c = static_cast<unsigned char>(ch);
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      default:
+        if (c < 0x20 || c >= 0x7f) {
+          out += "\\x";
+          out += kHex[c >> 4];
+          out += kHex[c & 0xf];
+        } else {
+          out += ch;
+        }
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<uint32_t> ParseU32(absl::string_view text) {
+  if (text.empty()) {
+    return absl::InvalidArgumentError("is empty");
+  }
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "has \"", EscapeForMessage(text.substr(i, 1)), "\" at offset ", i,
+          ": only decimal digits are allowed (no sign, no whitespace)"));
+    }
+  }
+  if (text.size() > 1 && text.front() == '0') {
+    // systemd reads "010" as octal 8; a leading zero is refused rather than
+    // guessed at.
+    return absl::InvalidArgumentError(
+        "has a leading zero (only \"0\" itself may start with 0)");
+  }
+  uint32_t value = 0;
+  for (const char c : text) {
+    const uint32_t digit = static_cast<uint32_t>(c - '0');
+    // Checked before it happens: value * 10 + digit must not exceed UINT32_MAX.
+    if (value > (UINT32_MAX - digit) / 10) {
+      return absl::InvalidArgumentError("is larger than 4294967295");
+    }
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
+absl::StatusOr<uint32_t> ParsePort(absl::string_view port) {
+  const std::string shown =
+      absl::StrCat("PORT \"", EscapeForMessage(port), "\"");
+  absl::StatusOr<uint32_t> value = ParseU32(port);
+  if (!value.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(shown, " ", value.status().message()));
+  }
+  if (*value == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(shown, " is out of range: ports are 1..4294967294"));
+  }
+  if (*value == kVsockPortAny) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        shown,
+        " is VMADDR_PORT_ANY, which cannot be connected to: ports are "
+        "1..4294967294"));
+  }
+  return *value;
+}
+
+absl::StatusOr<Target> ParseTarget(absl::string_view host,
+                                   absl::string_view port) {
+  absl::StatusOr<Target> target = ParseHost(host);
+  if (!target.ok()) return target.status();
+  absl::StatusOr<uint32_t> port_value = ParsePort(port);
+  if (!port_value.ok()) return port_value.status();
+  target->port = *port_value;
+  return target;
+}
+
+std::string FormatHost(const Target& target) {
+  switch (target.kind) {
+    case TargetKind::kUnix:
+      return absl::StrCat(kUnixPrefix, target.path);
+    case TargetKind::kVsock:
+      return absl::StrCat(kVsockPrefix, "/", target.cid);
+    case TargetKind::kVsockMux:
+      return absl::StrCat(kVsockMuxPrefix, target.path);
+  }
+  return "";
+}
+
+std::string DescribeTarget(const Target& target) {
+  switch (target.kind) {
+    case TargetKind::kUnix:
+      return absl::StrCat("unix path=", target.path);
+    case TargetKind::kVsock:
+      return absl::StrCat("vsock cid=", target.cid, " port=", target.port);
+    case TargetKind::kVsockMux:
+      return absl::StrCat("vsock-mux path=", target.path,
+                          " port=", target.port);
+  }
+  return "";
+}
+
+}  // namespace ssh_proxy

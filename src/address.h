@@ -1,0 +1,99 @@
+// The address grammar: the two arguments ssh passes to a ProxyCommand (HOST
+// from %n, PORT from %p) turned into a typed target, or a precise error. Knows
+// nothing of sockets.
+//
+// Grammar (strict on purpose: one spelling per target, so that one target is
+// one known_hosts entry):
+//   HOST := "unix" SEP PATH | "vsock" SEP CID | "vsock-mux" SEP PATH | ".host"
+//   SEP  := "/" | "%"            ("%" because scp and rsync treat "/" in a host
+//   specially) PATH := R, the path below "/": the target path is "/" + R. R is
+//   non-empty, does not start with
+//           "/", has no empty, "." or ".." component, no trailing "/", no byte
+//           below 0x21 and no 0x7f; bytes >= 0x80 are allowed. "/" + R is at
+//           most 4095 bytes.
+//   CID  := U32 (at most 4294967294) | "hypervisor" (0) | "local" (1) | "host"
+//   (2) PORT := U32 in 1..4294967294, validated for every kind (and ignored by
+//   unix). U32  := decimal digits, no sign, no whitespace, no leading zero
+//   except "0" itself.
+// ".host" is the local host's sshd: the same target as
+// "unix/run/ssh-unix-local/socket".
+
+#ifndef SSH_PROXY_SRC_ADDRESS_H_
+#define SSH_PROXY_SRC_ADDRESS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace ssh_proxy {
+
+enum class TargetKind {
+  kUnix,      // AF_UNIX stream socket at `path`.
+  kVsock,     // AF_VSOCK (cid, port).
+  kVsockMux,  // Firecracker/cloud-hypervisor multiplexer at `path`, guest
+              // `port`.
+};
+
+struct Target {
+  TargetKind kind = TargetKind::kUnix;
+  std::string
+      path;  // Absolute path; set for kUnix and kVsockMux, empty for kVsock.
+  uint32_t cid = 0;   // Set for kVsock, 0 otherwise.
+  uint32_t port = 0;  // The validated PORT, for every kind (unix ignores it).
+
+  friend bool operator==(const Target& a, const Target& b) {
+    return a.kind == b.kind && a.path == b.path && a.cid == b.cid &&
+           a.port == b.port;
+  }
+  friend bool operator!=(const Target& a, const Target& b) { return !(a == b); }
+};
+
+// The path `.host` stands for.
+inline constexpr char kLocalHostSocketPath[] = "/run/ssh-unix-local/socket";
+// The longest accepted target path in bytes (PATH_MAX less its NUL).
+inline constexpr size_t kMaxPathLength = 4095;
+// VMADDR_CID_ANY and VMADDR_PORT_ANY: wildcards that cannot be connected to.
+inline constexpr uint32_t kVsockCidAny = 0xFFFFFFFFu;
+inline constexpr uint32_t kVsockPortAny = 0xFFFFFFFFu;
+
+// ParseU32 parses `text` as U32 (see the grammar above): non-empty ASCII digits
+// only, no leading zero unless `text` is "0", value at most 4294967295. On
+// success returns the value; on failure returns InvalidArgument whose message
+// says which rule `text` broke (without naming the field, so callers can prefix
+// it).
+absl::StatusOr<uint32_t> ParseU32(absl::string_view text);
+
+// ParsePort parses PORT. On success returns a value in 1..4294967294. On
+// failure returns InvalidArgument with a one-line message that starts with
+// `PORT "<escaped text>"` and says which rule was broken.
+absl::StatusOr<uint32_t> ParsePort(absl::string_view port);
+
+// ParseTarget parses HOST and PORT. On success returns the target (port set for
+// every kind). On failure returns InvalidArgument with a one-line, printable
+// message that starts with `HOST "<escaped text>"` or `PORT "<escaped text>"`,
+// names the broken rule, and where the fix is unambiguous suggests the
+// canonical spelling ("did you mean unix/run/x?"). HOST is checked first.
+absl::StatusOr<Target> ParseTarget(absl::string_view host,
+                                   absl::string_view port);
+
+// FormatHost returns the canonical HOST string of `target` (always with "/" as
+// SEP, CIDs as numbers, ".host" as its unix/ form). For any target returned by
+// ParseTarget(h, p), ParseTarget(FormatHost(t), p) returns the same target.
+std::string FormatHost(const Target& target);
+
+// DescribeTarget returns the one line (without "\n") that --dry-run prints:
+//   "unix path=/run/x.sock", "vsock cid=4711 port=22", "vsock-mux
+//   path=/run/vm.sock port=22".
+std::string DescribeTarget(const Target& target);
+
+// EscapeForMessage returns `bytes` with every byte outside 0x20..0x7e, and '"'
+// and '\\', escaped C-style, so that hostile input stays on one printable line
+// in an error message.
+std::string EscapeForMessage(absl::string_view bytes);
+
+}  // namespace ssh_proxy
+
+#endif  // SSH_PROXY_SRC_ADDRESS_H_

@@ -1,0 +1,60 @@
+// The command line of ssh-proxy: `ssh-proxy [OPTIONS] HOST PORT`. Parsing only:
+// no sockets, no output. main() turns the result into actions.
+
+#ifndef SSH_PROXY_SRC_CLI_H_
+#define SSH_PROXY_SRC_CLI_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace ssh_proxy {
+
+// The default and the largest accepted --timeout, in milliseconds.
+inline constexpr int64_t kDefaultTimeoutMs = 10'000;
+inline constexpr int64_t kMaxTimeoutMs = 3'600'000;
+
+struct Options {
+  enum class Action {
+    kRun,      // Connect (or, with dry_run, only parse and describe) HOST PORT.
+    kHelp,     // -h / --help: print the usage text and exit 0.
+    kVersion,  // --version: print the version and exit 0.
+  };
+  Action action = Action::kRun;
+  bool dry_run = false;
+  bool verbose = false;
+  int64_t timeout_ms = kDefaultTimeoutMs;
+  std::string host;  // Raw HOST, not yet parsed (see address.h); set for kRun.
+  std::string port;  // Raw PORT, not yet parsed; set for kRun.
+};
+
+// ParseDuration parses a --timeout value: decimal digits (no sign, no leading
+// zero) immediately followed by a unit, one of "ms", "s", "m", "h" ("500ms",
+// "5s", "2m", "1h"). On success returns milliseconds in 1..kMaxTimeoutMs. On
+// failure returns InvalidArgument saying what is wrong (missing unit, unknown
+// unit, zero, above 1h, not a number).
+absl::StatusOr<int64_t> ParseDuration(absl::string_view text);
+
+// ParseCommandLine parses the arguments after argv[0]. Options: -h/--help,
+// --version, --dry-run, -v/--verbose, --timeout=DURATION (or --timeout
+// DURATION), and "--" to end options; short flags may be bundled ("-vh").
+// Options and operands may be mixed; exactly two operands (HOST PORT) are
+// required for kRun. -h/--help or --version return at once with that action,
+// ignoring what follows. On failure returns InvalidArgument with a one-line
+// message naming the offending argument (unknown option, missing or repeated
+// --timeout value, bad duration, wrong operand count). HOST and PORT are not
+// validated here.
+absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& args);
+
+// UsageText returns the --help text (ends with "\n").
+std::string UsageText();
+
+// kVersionString is what --version prints (without "\n").
+extern const char kVersionString[];
+
+}  // namespace ssh_proxy
+
+#endif  // SSH_PROXY_SRC_CLI_H_

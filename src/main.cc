@@ -1,0 +1,65 @@
+// ssh-proxy: main() only wires the pieces: the command line (cli.h), the
+// address grammar (address.h), and the connector. It owns all output.
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "src/address.h"
+#include "src/cli.h"
+#include "src/exit_codes.h"
+
+namespace ssh_proxy {
+namespace {
+
+// WriteAll writes all of `text` to `fd`, retrying on EINTR and short writes.
+// Output is best effort: a failure to print is not reported (there is nowhere
+// left to report it).
+void WriteAll(int fd, absl::string_view text) {
+  while (!text.empty()) {
+    const ssize_t n = write(fd, text.data(), text.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    text.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
+int Fail(const absl::Status& status) {
+  WriteAll(STDERR_FILENO, absl::StrCat("ssh-proxy: ", status.message(), "\n"));
+  return ExitCodeForStatus(status);
+}
+
+int Run(int argc, char** argv) {
+  const std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  absl::StatusOr<Options> options = ParseCommandLine(args);
+  if (!options.ok()) return Fail(options.status());
+  switch (options->action) {
+    case Options::Action::kHelp:
+      WriteAll(STDOUT_FILENO, UsageText());
+      return kExitOk;
+    case Options::Action::kVersion:
+      WriteAll(STDOUT_FILENO, absl::StrCat(kVersionString, "\n"));
+      return kExitOk;
+    case Options::Action::kRun:
+      break;
+  }
+  absl::StatusOr<Target> target = ParseTarget(options->host, options->port);
+  if (!target.ok()) return Fail(target.status());
+  if (options->dry_run) {
+    WriteAll(STDOUT_FILENO, absl::StrCat(DescribeTarget(*target), "\n"));
+    return kExitOk;
+  }
+  return Fail(absl::UnimplementedError("connecting lands with the connector"));
+}
+
+}  // namespace
+}  // namespace ssh_proxy
+
+int main(int argc, char** argv) { return ssh_proxy::Run(argc, argv); }
