@@ -12,7 +12,9 @@
 #include "absl/strings/string_view.h"
 #include "src/address.h"
 #include "src/cli.h"
+#include "src/connector.h"
 #include "src/exit_codes.h"
+#include "src/syscalls.h"
 
 namespace ssh_proxy {
 namespace {
@@ -56,7 +58,25 @@ int Run(int argc, char** argv) {
     WriteAll(STDOUT_FILENO, absl::StrCat(DescribeTarget(*target), "\n"));
     return kExitOk;
   }
-  return Fail(absl::UnimplementedError("connecting lands with the connector"));
+  Syscalls& sys = RealSyscalls();
+  // Refuse before connecting: a connection that cannot be handed over is wasted
+  // on the target.
+  absl::Status usable = CheckHandOffFd(STDOUT_FILENO, sys);
+  if (!usable.ok()) return Fail(usable);
+  ConnectOptions connect_options;
+  connect_options.timeout_ms = options->timeout_ms;
+  if (options->verbose) {
+    connect_options.log = [](absl::string_view line) {
+      WriteAll(STDERR_FILENO, absl::StrCat("ssh-proxy: debug: ", line, "\n"));
+    };
+  }
+  absl::StatusOr<UniqueFd> fd = Connect(*target, connect_options, sys);
+  if (!fd.ok()) return Fail(fd.status());
+  absl::Status handed =
+      HandOff(STDOUT_FILENO, fd->get(), options->timeout_ms, sys);
+  if (!handed.ok()) return Fail(handed);
+  if (connect_options.log) connect_options.log("passed the connection to ssh");
+  return kExitOk;
 }
 
 }  // namespace

@@ -1,0 +1,61 @@
+#include "src/syscalls.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+namespace ssh_proxy {
+namespace {
+
+class KernelSyscalls final : public Syscalls {
+ public:
+  int Socket(int domain, int type, int protocol) override {
+    return ::socket(domain, type, protocol);
+  }
+  int Connect(int fd, const struct sockaddr* addr, socklen_t len) override {
+    return ::connect(fd, addr, len);
+  }
+  int SetSockOpt(int fd, int level, int name, const void* value,
+                 socklen_t len) override {
+    return ::setsockopt(fd, level, name, value, len);
+  }
+  int GetSockOpt(int fd, int level, int name, void* value,
+                 socklen_t* len) override {
+    return ::getsockopt(fd, level, name, value, len);
+  }
+  int Open(const char* path, int flags) override { return ::open(path, flags); }
+  int Close(int fd) override { return ::close(fd); }
+  int Fcntl(int fd, int cmd, int arg) override { return ::fcntl(fd, cmd, arg); }
+  int Fstat(int fd, struct stat* st) override { return ::fstat(fd, st); }
+  ssize_t Send(int fd, const void* buf, size_t len, int flags) override {
+    return ::send(fd, buf, len, flags);
+  }
+  ssize_t Recv(int fd, void* buf, size_t len, int flags) override {
+    return ::recv(fd, buf, len, flags);
+  }
+  ssize_t SendMsg(int fd, const struct msghdr* msg, int flags) override {
+    return ::sendmsg(fd, msg, flags);
+  }
+  int Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) override {
+    return ::poll(fds, nfds, timeout_ms);
+  }
+  int64_t NowMs() override {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
+  }
+};
+
+}  // namespace
+
+Syscalls& RealSyscalls() {
+  // Constructed on first use and never destroyed: no static initialiser or
+  // destructor runs.
+  static KernelSyscalls* const kernel = new KernelSyscalls();
+  return *kernel;
+}
+
+}  // namespace ssh_proxy

@@ -1,0 +1,50 @@
+// The system calls the connector makes, behind a small interface (in the manner
+// of Envoy's Api::OsSysCalls) so that tests and fuzzers inject each failure
+// deterministically: EINTR, EAGAIN, short writes, ECONNREFUSED, ENOENT,
+// ETIMEDOUT, EMFILE, a failing sendmsg.
+//
+// Every method has the POSIX contract of the call it is named after: on failure
+// it returns -1 and sets errno.
+
+#ifndef SSH_PROXY_SRC_SYSCALLS_H_
+#define SSH_PROXY_SRC_SYSCALLS_H_
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ssh_proxy {
+
+class Syscalls {
+ public:
+  virtual ~Syscalls() = default;
+
+  virtual int Socket(int domain, int type, int protocol) = 0;
+  virtual int Connect(int fd, const struct sockaddr* addr, socklen_t len) = 0;
+  virtual int SetSockOpt(int fd, int level, int name, const void* value,
+                         socklen_t len) = 0;
+  virtual int GetSockOpt(int fd, int level, int name, void* value,
+                         socklen_t* len) = 0;
+  virtual int Open(const char* path, int flags) = 0;
+  virtual int Close(int fd) = 0;
+  virtual int Fcntl(int fd, int cmd, int arg) = 0;
+  virtual int Fstat(int fd, struct stat* st) = 0;
+  virtual ssize_t Send(int fd, const void* buf, size_t len, int flags) = 0;
+  virtual ssize_t Recv(int fd, void* buf, size_t len, int flags) = 0;
+  virtual ssize_t SendMsg(int fd, const struct msghdr* msg, int flags) = 0;
+  virtual int Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) = 0;
+  // NowMs returns a monotonic clock in milliseconds (CLOCK_MONOTONIC); never
+  // fails.
+  virtual int64_t NowMs() = 0;
+};
+
+// RealSyscalls returns the process-wide implementation that calls the kernel.
+Syscalls& RealSyscalls();
+
+}  // namespace ssh_proxy
+
+#endif  // SSH_PROXY_SRC_SYSCALLS_H_

@@ -1,0 +1,91 @@
+// FakeSyscalls: the kernel's system calls with deterministic failures injected,
+// every AF_VSOCK call simulated (never reaching the kernel), calls recorded,
+// and fds counted so that tests can assert nothing leaks.
+
+#ifndef SSH_PROXY_TESTS_CONNECTOR_FAKE_SYSCALLS_H_
+#define SSH_PROXY_TESTS_CONNECTOR_FAKE_SYSCALLS_H_
+
+#include <linux/vm_sockets.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "src/syscalls.h"
+
+namespace ssh_proxy {
+namespace testing {
+
+class FakeSyscalls : public Syscalls {
+ public:
+  // What an injected failure does.
+  struct Injection {
+    int err = 0;  // errno to report; 0: no failure (pass through).
+    bool after_real =
+        false;  // Make the real call first, then report err anyway.
+    size_t max_len =
+        0;  // For Send/Recv: pass through at most this many bytes (0: all).
+  };
+
+  // Inject queues an injection for the next call of `op` ("socket", "connect",
+  // "open", "send", "recv", "sendmsg", "poll", "setsockopt", "getsockopt",
+  // "fcntl", "fstat"). Calls beyond the queue pass through.
+  void Inject(const std::string& op, Injection injection) {
+    injections_[op].push_back(injection);
+  }
+  void Fail(const std::string& op, int err) { Inject(op, Injection{err}); }
+
+  // Simulated AF_VSOCK: socket() returns a real placeholder fd (a socketpair
+  // end) so that fd counting works, and connect/poll/SO_ERROR follow these
+  // settings.
+  int vsock_connect_errno = 0;   // 0: connect succeeds at once.
+  int vsock_so_error = 0;        // SO_ERROR after EINPROGRESS.
+  bool vsock_poll_ready = true;  // Whether poll reports the connect as done.
+  std::vector<struct sockaddr_vm> vsock_connects;
+  std::vector<struct timeval> vsock_connect_timeouts;
+  std::vector<int> socket_types;
+
+  // A fake clock, when enabled: NowMs returns it, and a poll that would time
+  // out advances it by the poll's timeout instead of sleeping.
+  bool fake_clock = false;
+  int64_t now_ms = 1'000'000;
+
+  std::map<std::string, int> calls;  // Per op, how many calls were made.
+  std::string sent;                  // All bytes passed to Send.
+  std::set<int> open_fds() const { return open_; }
+
+  int Socket(int domain, int type, int protocol) override;
+  int Connect(int fd, const struct sockaddr* addr, socklen_t len) override;
+  int SetSockOpt(int fd, int level, int name, const void* value,
+                 socklen_t len) override;
+  int GetSockOpt(int fd, int level, int name, void* value,
+                 socklen_t* len) override;
+  int Open(const char* path, int flags) override;
+  int Close(int fd) override;
+  int Fcntl(int fd, int cmd, int arg) override;
+  int Fstat(int fd, struct stat* st) override;
+  ssize_t Send(int fd, const void* buf, size_t len, int flags) override;
+  ssize_t Recv(int fd, void* buf, size_t len, int flags) override;
+  ssize_t SendMsg(int fd, const struct msghdr* msg, int flags) override;
+  int Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) override;
+  int64_t NowMs() override;
+
+ private:
+  // Next returns the injection for this call of `op` (counting the call).
+  Injection Next(const std::string& op);
+
+  std::map<std::string, std::deque<Injection>> injections_;
+  std::set<int> open_;
+  std::set<int> vsock_fds_;
+  std::map<int, int> vsock_peers_;  // placeholder fd -> its socketpair peer
+};
+
+}  // namespace testing
+}  // namespace ssh_proxy
+
+#endif  // SSH_PROXY_TESTS_CONNECTOR_FAKE_SYSCALLS_H_
