@@ -106,8 +106,10 @@ absl::StatusOr<std::string> ParsePath(absl::string_view host,
     std::string message = HostError(host, status.message());
     std::string suggestion = CanonicalPathSuggestion(rest);
     if (!suggestion.empty()) {
-      absl::StrAppend(&message, " (did you mean ", prefix_and_sep, suggestion,
-                      "?)");
+      // Escaped like the rest of the line: the suggestion may carry bytes >=
+      // 0x80.
+      absl::StrAppend(&message, " (did you mean ", prefix_and_sep,
+                      EscapeForMessage(suggestion), "?)");
     }
     return absl::InvalidArgumentError(message);
   }
@@ -198,9 +200,9 @@ absl::StatusOr<Target> ParseHost(absl::string_view host) {
 
   for (absl::string_view known : {kUnixPrefix, kVsockPrefix, kVsockMuxPrefix}) {
     if (absl::EqualsIgnoreCase(prefix, known)) {
-      return absl::InvalidArgumentError(
-          HostError(host, absl::StrCat("prefixes are lowercase (did you mean ",
-                                       known, host.substr(sep), "?)")));
+      return absl::InvalidArgumentError(HostError(
+          host, absl::StrCat("prefixes are lowercase (did you mean ", known,
+                             EscapeForMessage(host.substr(sep)), "?)")));
     }
   }
   if (prefix == kLocalHost) {
