@@ -1,0 +1,220 @@
+// spawn_latency: how long ssh waits for ssh-proxy. For each run it does what
+// ssh does: makes a socketpair, spawns `ssh-proxy HOST PORT` with one end as
+// stdin and stdout, receives the fd (spawn -> fd received), and waits for the
+// exit (spawn -> exit). The same is measured for /bin/true (spawn -> exit) as
+// the floor that no program can beat.
+//
+// Targets are served in this process, on threads, so their own time stays out
+// of the figure as far as possible: a UNIX listener that accepts, and a
+// multiplexer that answers "OK 1073741824\n" at once.
+//
+// Usage: spawn_latency [--runs=N] [--proxy=PATH]   (default 2000 runs,
+// ./ssh-proxy)
+
+#include <poll.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+extern char** environ;
+
+namespace {
+
+double NowUs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+int Listen(const std::string& path) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  unlink(path.c_str());
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+      listen(fd, 128) != 0) {
+    std::perror("bind/listen");
+    std::exit(1);
+  }
+  return fd;
+}
+
+// Serve accepts until `stop`; with `mux`, answers each CONNECT line with
+// Firecracker's reply.
+void Serve(int listener, bool mux, const std::atomic<bool>* stop) {
+  while (!stop->load()) {
+    struct pollfd pfd = {listener, POLLIN, 0};
+    if (poll(&pfd, 1, 100) <= 0) continue;
+    const int conn = accept4(listener, nullptr, nullptr, SOCK_CLOEXEC);
+    if (conn < 0) continue;
+    if (mux) {
+      char c;
+      while (recv(conn, &c, 1, 0) == 1 && c != '\n') {
+      }
+      static const char kReply[] = "OK 1073741824\n";
+      send(conn, kReply, sizeof(kReply) - 1, MSG_NOSIGNAL);
+    }
+    close(conn);
+  }
+}
+
+struct Sample {
+  double fd_us = 0;
+  double exit_us = 0;
+  bool ok = false;
+};
+
+// RunOnce spawns argv with a socketpair end on fds 0 and 1 and measures it.
+Sample RunOnce(const std::vector<const char*>& argv, bool expect_fd) {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) != 0) {
+    std::perror("socketpair");
+    std::exit(1);
+  }
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pair[1], 0);
+  posix_spawn_file_actions_adddup2(&actions, pair[1], 1);
+  Sample s;
+  const double start = NowUs();
+  pid_t pid;
+  if (posix_spawn(&pid, argv[0], &actions, nullptr,
+                  const_cast<char* const*>(argv.data()), environ) != 0) {
+    std::perror("posix_spawn");
+    std::exit(1);
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  close(pair[1]);
+  if (expect_fd) {
+    char byte;
+    struct iovec iov = {&byte, 1};
+    union {
+      struct cmsghdr align;
+      char buf[CMSG_SPACE(sizeof(int))];
+    } control;
+    struct msghdr msg = {};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.buf;
+    msg.msg_controllen = sizeof(control.buf);
+    const ssize_t n = recvmsg(pair[0], &msg, MSG_CMSG_CLOEXEC);
+    s.fd_us = NowUs() - start;
+    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+    if (n == 1 && c != nullptr && c->cmsg_type == SCM_RIGHTS) {
+      int fd;
+      std::memcpy(&fd, CMSG_DATA(c), sizeof(fd));
+      close(fd);
+      s.ok = true;
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  s.exit_us = NowUs() - start;
+  if (!expect_fd) s.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  if (expect_fd && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
+    s.ok = false;
+  close(pair[0]);
+  return s;
+}
+
+struct Stats {
+  double median = 0;
+  double p90 = 0;
+};
+
+Stats Summarize(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return Stats{v[v.size() / 2], v[v.size() * 9 / 10]};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int runs = 2000;
+  std::string proxy = "./ssh-proxy";
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a.rfind("--runs=", 0) == 0)
+      runs = std::max(10, std::atoi(a.c_str() + 7));
+    if (a.rfind("--proxy=", 0) == 0) proxy = a.substr(8);
+  }
+  char dir_template[] = "/tmp/ssh-proxy-bench-XXXXXX";
+  const std::string dir = mkdtemp(dir_template);
+  const std::string unix_path = dir + "/unix.sock";
+  const std::string mux_path = dir + "/mux.sock";
+  const int unix_listener = Listen(unix_path);
+  const int mux_listener = Listen(mux_path);
+  std::atomic<bool> stop{false};
+  std::thread unix_server(Serve, unix_listener, false, &stop);
+  std::thread mux_server(Serve, mux_listener, true, &stop);
+
+  const std::string unix_host = "unix" + unix_path;
+  const std::string mux_host = "vsock-mux" + mux_path;
+  const std::vector<const char*> true_argv = {"/bin/true", nullptr};
+  const std::vector<const char*> unix_argv = {proxy.c_str(), unix_host.c_str(),
+                                              "22", nullptr};
+  const std::vector<const char*> mux_argv = {proxy.c_str(), mux_host.c_str(),
+                                             "22", nullptr};
+
+  std::vector<double> floor_us, unix_fd, unix_exit, mux_fd, mux_exit;
+  int failures = 0;
+  // Interleaved, so that drift in the machine's load hits all three alike. The
+  // first few runs warm the page cache and are not counted.
+  for (int i = 0; i < runs + 20; ++i) {
+    const Sample t = RunOnce(true_argv, false);
+    const Sample u = RunOnce(unix_argv, true);
+    const Sample m = RunOnce(mux_argv, true);
+    if (!t.ok || !u.ok || !m.ok) ++failures;
+    if (i < 20) continue;
+    floor_us.push_back(t.exit_us);
+    unix_fd.push_back(u.fd_us);
+    unix_exit.push_back(u.exit_us);
+    mux_fd.push_back(m.fd_us);
+    mux_exit.push_back(m.exit_us);
+  }
+  stop = true;
+  unix_server.join();
+  mux_server.join();
+  close(unix_listener);
+  close(mux_listener);
+  unlink(unix_path.c_str());
+  unlink(mux_path.c_str());
+  rmdir(dir.c_str());
+
+  const Stats f = Summarize(floor_us);
+  std::printf("spawn latency over %d runs each (microseconds)\n", runs);
+  std::printf("%-28s %9s %9s %8s\n", "", "median", "p90", "ratio");
+  std::printf("%-28s %9.0f %9.0f %8s\n", "/bin/true spawn->exit", f.median,
+              f.p90, "1.00");
+  const struct {
+    const char* name;
+    const std::vector<double>* v;
+  } rows[] = {{"unix/ spawn->fd", &unix_fd},
+              {"unix/ spawn->exit", &unix_exit},
+              {"vsock-mux/ spawn->fd", &mux_fd},
+              {"vsock-mux/ spawn->exit", &mux_exit}};
+  for (const auto& row : rows) {
+    const Stats s = Summarize(*row.v);
+    std::printf("%-28s %9.0f %9.0f %8.2f\n", row.name, s.median, s.p90,
+                s.median / f.median);
+  }
+  if (failures != 0) {
+    std::printf("FAILED: %d runs did not hand over an fd and exit 0\n",
+                failures);
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,203 @@
+// fdpass_harness: runs a ProxyCommand the way ssh does with `ProxyUseFdpass
+// yes` and reports what it passed back, so tests can run ssh-proxy directly and
+// check its exit code.
+//
+//   fdpass_harness [--timeout=SECONDS] [--read-line] -- COMMAND [ARG]...
+//
+// Like ssh: one end of an AF_UNIX socketpair becomes COMMAND's stdin and stdout
+// (stderr is inherited); the other end receives one data byte with one
+// SCM_RIGHTS fd. Prints to stdout:
+//   "fd: socket"            an fd arrived and it is a socket
+//   "fd: none"              the command closed its end (or exited) without
+//   passing an fd "fd: bad <reason>"      something arrived that ssh would
+//   reject "line: <C-escaped>"     with --read-line and an fd: the first line
+//   read from that fd (up to
+//                           '\n', EOF, 4 KiB or the timeout), e.g. the sshd
+//                           banner
+// Exits with COMMAND's exit status (128+N if killed by signal N); if COMMAND is
+// still running at the timeout (default 10 s) it is killed and the harness
+// exits 124.
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/e2e/daemon_util.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: fdpass_harness [--timeout=SECONDS] [--read-line] -- COMMAND "
+    "[ARG]...\n";
+
+void Print(const std::string& line) {
+  std::string out = line + "\n";
+  e2e::WriteAll(STDOUT_FILENO, out.data(), out.size(),
+                e2e::MonotonicMs() + 5000);
+}
+
+// ReceiveFd waits for ssh's expected message: exactly one data byte and one
+// SCM_RIGHTS fd. Returns the fd (>= 0), or -1 after printing why not.
+int ReceiveFd(int sock, int64_t deadline_ms) {
+  for (;;) {
+    pollfd pfd = {sock, POLLIN, 0};
+    int rc = poll(&pfd, 1, e2e::RemainingMs(deadline_ms));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc == 0) {
+      Print("fd: none (timeout)");
+      return -1;
+    }
+    if (rc < 0) {
+      Print(std::string("fd: bad poll: ") + strerror(errno));
+      return -1;
+    }
+    break;
+  }
+  char byte;
+  iovec iov = {&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
+  msghdr msg = {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = control;
+  msg.msg_controllen = sizeof(control);
+  ssize_t n;
+  do {
+    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) {
+    Print(std::string("fd: none (recvmsg: ") + strerror(errno) + ")");
+    return -1;
+  }
+  int fd = -1;
+  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
+       c = CMSG_NXTHDR(&msg, c)) {
+    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+        c->cmsg_len == CMSG_LEN(sizeof(int))) {
+      memcpy(&fd, CMSG_DATA(c), sizeof(int));
+    }
+  }
+  if (n == 0 && fd < 0) {
+    Print("fd: none");
+    return -1;
+  }
+  if (msg.msg_flags & MSG_CTRUNC) {
+    Print("fd: bad (control message truncated)");
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  if (n != 1) {
+    Print("fd: bad (expected 1 data byte, got " + std::to_string(n) + ")");
+    if (fd >= 0) close(fd);
+    return -1;
+  }
+  if (fd < 0) {
+    Print("fd: none (a data byte without SCM_RIGHTS)");
+    return -1;
+  }
+  struct stat st;
+  if (fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode)) {
+    Print("fd: bad (not a socket)");
+    close(fd);
+    return -1;
+  }
+  Print("fd: socket");
+  return fd;
+}
+
+void ReadLine(int fd, int64_t deadline_ms) {
+  std::string line;
+  while (line.size() < 4096 && line.find('\n') == std::string::npos) {
+    pollfd pfd = {fd, POLLIN, 0};
+    int rc = poll(&pfd, 1, e2e::RemainingMs(deadline_ms));
+    if (rc < 0 && errno == EINTR) continue;
+    if (rc <= 0) break;
+    char c;
+    ssize_t n = read(fd, &c, 1);  // One byte at a time: stop exactly at '\n'.
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    line += c;
+  }
+  Print("line: " + e2e::CEscape(line));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  e2e::SetProgramName(argv[0]);
+  int timeout_s = 10;
+  bool read_line = false;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string v;
+    if (strcmp(argv[i], "--") == 0) {
+      ++i;
+      break;
+    } else if (e2e::ParseFlag(argv[i], "timeout", &v)) {
+      if (!e2e::ParseSeconds(v, &timeout_s)) e2e::Die("bad --timeout: " + v);
+    } else if (strcmp(argv[i], "--read-line") == 0) {
+      read_line = true;
+    } else {
+      fputs(kUsage, stderr);
+      return 2;
+    }
+  }
+  if (i >= argc) {
+    fputs(kUsage, stderr);
+    return 2;
+  }
+  std::vector<char*> command(argv + i, argv + argc);
+  command.push_back(nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  int sv[2];
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0) {
+    e2e::Die(std::string("socketpair: ") + strerror(errno));
+  }
+  const int64_t deadline = e2e::MonotonicMs() + int64_t{timeout_s} * 1000;
+  pid_t pid = fork();
+  if (pid < 0) e2e::Die(std::string("fork: ") + strerror(errno));
+  if (pid == 0) {
+    signal(SIGPIPE, SIG_DFL);
+    if (dup2(sv[1], STDIN_FILENO) < 0 || dup2(sv[1], STDOUT_FILENO) < 0) {
+      _exit(127);
+    }
+    execvp(command[0], command.data());
+    e2e::Log(std::string("exec ") + command[0] + ": " + strerror(errno));
+    _exit(127);
+  }
+  close(sv[1]);
+  int fd = ReceiveFd(sv[0], deadline);
+  close(sv[0]);
+  if (fd >= 0 && read_line) ReadLine(fd, deadline);
+
+  int status = 0;
+  for (;;) {
+    pid_t r = waitpid(pid, &status, WNOHANG);
+    if (r == pid) break;
+    if (r < 0 && errno != EINTR) e2e::Die("waitpid failed");
+    if (e2e::RemainingMs(deadline) == 0) {
+      Print("exit: still running at the timeout, killed");
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      if (fd >= 0) close(fd);
+      return 124;
+    }
+    usleep(2000);
+  }
+  if (fd >= 0) close(fd);
+  int code = WIFEXITED(status)
+                 ? WEXITSTATUS(status)
+                 : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  Print("exit: " + std::to_string(code));
+  return code;
+}

@@ -1,0 +1,108 @@
+// unix_inetd: inetd for one AF_UNIX socket, for end-to-end tests. For each
+// connection it forks and execs COMMAND with the connection as fd 0 and fd 1
+// (as inetd does for `sshd -i`).
+//
+//   unix_inetd --listen=PATH [--ready=FILE] [--lifetime=SECONDS]
+//   [--stderr=FILE] -- COMMAND ARG...
+//
+// stderr is inherited unless --stderr names a file to append to. Children are
+// reaped as they exit; SIGTERM, SIGINT or the end of the lifetime (default 600
+// s) stops the daemon, sends SIGTERM to the children still running and unlinks
+// the socket.
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/e2e/daemon_util.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: unix_inetd --listen=PATH [--ready=FILE] [--lifetime=SECONDS] "
+    "[--stderr=FILE] -- COMMAND [ARG]...\n";
+
+std::vector<char*> g_command;
+std::string g_stderr_file;
+
+// MoveTo makes `fd` available as `target` without the close-on-exec flag.
+void MoveTo(int fd, int target) {
+  if (fd == target) {
+    fcntl(fd, F_SETFD, 0);
+  } else if (dup2(fd, target) < 0) {
+    e2e::Die(std::string("dup2: ") + strerror(errno));
+  }
+}
+
+int Serve(int conn, int64_t /*deadline_ms*/) {
+  if (!g_stderr_file.empty()) {
+    int err = open(g_stderr_file.c_str(),
+                   O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (err < 0) {
+      e2e::Log("open " + g_stderr_file + ": " + strerror(errno));
+      return 127;
+    }
+    MoveTo(err, STDERR_FILENO);
+    if (err != STDERR_FILENO) close(err);
+  }
+  MoveTo(conn, STDIN_FILENO);
+  MoveTo(conn, STDOUT_FILENO);
+  if (conn > STDERR_FILENO) close(conn);
+  // The daemon ignores SIGPIPE; the command gets the default, as from a real
+  // inetd.
+  signal(SIGPIPE, SIG_DFL);
+  execvp(g_command[0], g_command.data());
+  e2e::Log(std::string("exec ") + g_command[0] + ": " + strerror(errno));
+  return 127;
+}
+
+[[noreturn]] void Usage(const std::string& error) {
+  if (!error.empty()) e2e::Log(error);
+  fputs(kUsage, stderr);
+  _exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  e2e::SetProgramName(argv[0]);
+  std::string listen_path, ready;
+  int lifetime_s = 600;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string v;
+    if (strcmp(argv[i], "--") == 0) {
+      ++i;
+      break;
+    } else if (e2e::ParseFlag(argv[i], "listen", &v)) {
+      listen_path = v;
+    } else if (e2e::ParseFlag(argv[i], "ready", &v)) {
+      ready = v;
+    } else if (e2e::ParseFlag(argv[i], "stderr", &v)) {
+      g_stderr_file = v;
+    } else if (e2e::ParseFlag(argv[i], "lifetime", &v)) {
+      if (!e2e::ParseSeconds(v, &lifetime_s)) Usage("bad --lifetime: " + v);
+    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+      fputs(kUsage, stdout);
+      return 0;
+    } else {
+      Usage(std::string("unknown argument: ") + argv[i]);
+    }
+  }
+  if (listen_path.empty()) Usage("--listen=PATH is required");
+  if (i >= argc) Usage("missing COMMAND after --");
+  for (; i < argc; ++i) g_command.push_back(argv[i]);
+  g_command.push_back(nullptr);
+
+  std::string error;
+  int listen_fd = e2e::ListenUnix(listen_path, &error);
+  if (listen_fd < 0) e2e::Die(error);
+  if (!ready.empty()) e2e::WriteReadyFile(ready);
+  return e2e::RunAcceptLoop(listen_fd, listen_path, lifetime_s, Serve);
+}

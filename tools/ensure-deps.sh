@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# ensure-deps.sh [demo|test]: makes sure the Debian 12 packages that the demo or the test suite
+# needs are installed. As root it installs what is missing (non-interactively); as anyone else it
+# prints the exact apt-get line and exits 1.
+set -euo pipefail
+
+what="${1:-test}"
+# Build: Bazel 4.2.3 and the three C++ libraries under their upstream names (third_party/debian).
+pkgs=(bazel-bootstrap g++ libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+      # A real OpenSSH on both ends for the demo and the end-to-end tests.
+      openssh-client openssh-server)
+if [[ "$what" == test ]]; then
+  pkgs+=(
+    # ASan+UBSan and libFuzzer with clang-14; lld links the sanitized binaries quietly.
+    clang-14 lld-14 libclang-rt-14-dev llvm-14
+    # AFL++ as a second fuzzing engine; zip for OSS-Fuzz seed corpora.
+    afl++ zip
+    # The relay benchmark's reference.
+    socat
+  )
+fi
+
+missing=()
+for p in "${pkgs[@]}"; do
+  if [[ "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" != "install ok installed" ]]; then
+    missing+=("$p")
+  fi
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+line="apt-get install -y --no-install-recommends ${missing[*]}"
+if [[ "$(id -u)" -ne 0 ]]; then
+  echo "ssh-proxy: missing Debian packages; as root run:" >&2
+  echo "  apt-get update && $line" >&2
+  exit 1
+fi
+echo "ensure-deps: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq </dev/null >&2
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends "${missing[@]}" </dev/null >&2
