@@ -20,6 +20,10 @@ constexpr absl::string_view kAcceptedForms =
     "expected unix/PATH, vsock/CID, vsock-mux/PATH (or % instead of /) or "
     ".host";
 
+// ParseU32's message for a value above UINT32_MAX; callers add the field's own
+// range.
+constexpr absl::string_view kTooLarge = "is larger than 4294967295";
+
 constexpr absl::string_view kUnixPrefix = "unix";
 constexpr absl::string_view kVsockPrefix = "vsock";
 constexpr absl::string_view kVsockMuxPrefix = "vsock-mux";
@@ -134,7 +138,9 @@ absl::StatusOr<uint32_t> ParseCid(absl::string_view host,
     std::string message =
         HostError(host, absl::StrCat("CID \"", EscapeForMessage(text), "\" ",
                                      cid.status().message()));
-    if (absl::StartsWith(text, "0x") || absl::StartsWith(text, "0X")) {
+    if (cid.status().message() == kTooLarge) {
+      absl::StrAppend(&message, " (the highest CID is 4294967294)");
+    } else if (absl::StartsWith(text, "0x") || absl::StartsWith(text, "0X")) {
       absl::StrAppend(&message, " (write the CID in decimal)");
     } else if (text.empty() || !absl::ascii_isdigit(text.front())) {
       absl::StrAppend(&message,
@@ -163,8 +169,9 @@ absl::StatusOr<Target> ParseHost(absl::string_view host) {
   const absl::string_view prefix = host.substr(0, sep);
   if (sep == absl::string_view::npos) {
     if (absl::EqualsIgnoreCase(host, kLocalHost)) {
-      return absl::InvalidArgumentError(
-          HostError(host, "prefixes are lowercase (did you mean .host?)"));
+      return absl::InvalidArgumentError(HostError(
+          host, absl::StrCat("prefixes are lowercase (did you mean .host?); ",
+                             kAcceptedForms)));
     }
     if (absl::EqualsIgnoreCase(host, kUnixPrefix) ||
         absl::EqualsIgnoreCase(host, kVsockPrefix) ||
@@ -202,12 +209,23 @@ absl::StatusOr<Target> ParseHost(absl::string_view host) {
     if (absl::EqualsIgnoreCase(prefix, known)) {
       return absl::InvalidArgumentError(HostError(
           host, absl::StrCat("prefixes are lowercase (did you mean ", known,
-                             EscapeForMessage(host.substr(sep)), "?)")));
+                             EscapeForMessage(host.substr(sep)), "?); ",
+                             kAcceptedForms)));
     }
   }
   if (prefix == kLocalHost) {
     return absl::InvalidArgumentError(
         HostError(host, ".host takes no path; write .host alone"));
+  }
+  if (prefix.empty() && host.front() == '/') {
+    // A bare path: the user most likely meant a UNIX socket.
+    std::string message =
+        HostError(host, absl::StrCat("missing prefix; ", kAcceptedForms));
+    if (CheckPath(host.substr(1)).ok()) {
+      absl::StrAppend(&message, " (did you mean unix", EscapeForMessage(host),
+                      "?)");
+    }
+    return absl::InvalidArgumentError(message);
   }
   if (prefix == "machine") {
     return absl::InvalidArgumentError(HostError(
@@ -279,7 +297,7 @@ absl::StatusOr<uint32_t> ParseU32(absl::string_view text) {
     const uint32_t digit = static_cast<uint32_t>(c - '0');
     // Checked before it happens: value * 10 + digit must not exceed UINT32_MAX.
     if (value > (UINT32_MAX - digit) / 10) {
-      return absl::InvalidArgumentError("is larger than 4294967295");
+      return absl::InvalidArgumentError(kTooLarge);
     }
     value = value * 10 + digit;
   }
@@ -291,8 +309,10 @@ absl::StatusOr<uint32_t> ParsePort(absl::string_view port) {
       absl::StrCat("PORT \"", EscapeForMessage(port), "\"");
   absl::StatusOr<uint32_t> value = ParseU32(port);
   if (!value.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(shown, " ", value.status().message()));
+    return absl::InvalidArgumentError(absl::StrCat(
+        shown, " ", value.status().message(),
+        value.status().message() == kTooLarge ? ": ports are 1..4294967294"
+                                              : ""));
   }
   if (*value == 0) {
     return absl::InvalidArgumentError(

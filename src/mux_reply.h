@@ -36,7 +36,9 @@ class MuxReplyParser {
 
   State state() const { return state_; }
   // The port of an accepted reply; 0 unless state() is kOk.
-  uint32_t port() const { return state_ == State::kOk ? value_ : 0; }
+  uint32_t port() const {
+    return state_ == State::kOk ? static_cast<uint32_t>(value_) : 0;
+  }
   // The bytes consumed so far (at most kMaxReplyLength), for error messages.
   absl::string_view received() const { return absl::string_view(buf_, len_); }
   // What was wrong, e.g. `expected "OK " at byte 0`; empty unless state() is

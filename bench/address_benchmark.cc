@@ -1,0 +1,66 @@
+// Benchmarks of ParseTarget: one per address kind, and unix paths of growing
+// length (10, 100, 1000, 4000 bytes) to show that the cost is linear in the
+// path.
+
+#include <cstddef>
+#include <string>
+
+#include "benchmark/benchmark.h"
+#include "src/address.h"
+
+namespace ssh_proxy {
+namespace {
+
+void Parse(benchmark::State& state, const std::string& host,
+           const std::string& port) {
+  for (auto _ : state) {
+    auto target = ParseTarget(host, port);
+    benchmark::DoNotOptimize(target);
+    if (!target.ok()) state.SkipWithError("refused");
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations()) *
+                          static_cast<int64_t>(host.size() + port.size()));
+}
+
+void BM_ParseUnix(benchmark::State& state) {
+  Parse(state, "unix/run/x.sock", "22");
+}
+BENCHMARK(BM_ParseUnix);
+
+void BM_ParseVsock(benchmark::State& state) {
+  Parse(state, "vsock/4711", "22");
+}
+BENCHMARK(BM_ParseVsock);
+
+void BM_ParseVsockName(benchmark::State& state) {
+  Parse(state, "vsock/host", "22");
+}
+BENCHMARK(BM_ParseVsockName);
+
+void BM_ParseVsockMux(benchmark::State& state) {
+  Parse(state, "vsock-mux/run/vm.sock", "22");
+}
+BENCHMARK(BM_ParseVsockMux);
+
+void BM_ParseLocalHost(benchmark::State& state) { Parse(state, ".host", "22"); }
+BENCHMARK(BM_ParseLocalHost);
+
+// The full target path ("/" + R) is state.range(0) bytes, in 50-byte
+// components.
+void BM_ParseUnixPathLength(benchmark::State& state) {
+  const size_t total = static_cast<size_t>(state.range(0));
+  std::string r(total - 1, 'p');
+  for (size_t i = 49; i < r.size(); i += 50) r[i] = '/';
+  if (r.back() == '/') r.back() = 'q';
+  Parse(state, "unix/" + r, "22");
+  state.SetComplexityN(state.range(0));
+}
+BENCHMARK(BM_ParseUnixPathLength)
+    ->Arg(10)
+    ->Arg(100)
+    ->Arg(1000)
+    ->Arg(4000)
+    ->Complexity(benchmark::oN);
+
+}  // namespace
+}  // namespace ssh_proxy

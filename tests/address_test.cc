@@ -1,0 +1,681 @@
+// Table-driven tests of the address grammar (src/address.h), written from the
+// specification and not from the implementation: every rule has an entry that
+// fails if the rule is removed.
+
+#include "src/address.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
+
+namespace ssh_proxy {
+namespace {
+
+// Printable renders test input for failure messages, independently of
+// EscapeForMessage.
+std::string Printable(absl::string_view s) {
+  std::string out;
+  for (unsigned char c : s) {
+    if (c >= 0x20 && c < 0x7f && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += absl::StrCat("\\x", absl::Hex(c, absl::kZeroPad2));
+    }
+  }
+  return out;
+}
+
+std::string Show(const Target& t) {
+  const char* kind = t.kind == TargetKind::kUnix    ? "unix"
+                     : t.kind == TargetKind::kVsock ? "vsock"
+                                                    : "vsock-mux";
+  return absl::StrCat("{", kind, " path=\"", Printable(t.path),
+                      "\" cid=", t.cid, " port=", t.port, "}");
+}
+
+Target Unix(absl::string_view path, uint32_t port) {
+  Target t;
+  t.kind = TargetKind::kUnix;
+  t.path = std::string(path);
+  t.port = port;
+  return t;
+}
+
+Target Vsock(uint32_t cid, uint32_t port) {
+  Target t;
+  t.kind = TargetKind::kVsock;
+  t.cid = cid;
+  t.port = port;
+  return t;
+}
+
+Target Mux(absl::string_view path, uint32_t port) {
+  Target t;
+  t.kind = TargetKind::kVsockMux;
+  t.path = std::string(path);
+  t.port = port;
+  return t;
+}
+
+// PathOfLength returns R such that "/" + R is `total` bytes long, made of
+// 99-byte components (no component anywhere near NAME_MAX, so only the
+// 4095-byte rule can refuse it).
+std::string PathOfLength(size_t total) {
+  std::string r(total - 1, 'a');
+  for (size_t i = 99; i < r.size(); i += 100) r[i] = '/';
+  if (r.back() == '/') r.back() = 'b';
+  return r;
+}
+
+struct AcceptCase {
+  std::string host;
+  std::string port;
+  Target want;
+};
+
+// The two path-taking kinds, under both separators.
+struct PathKind {
+  const char* prefix;
+  TargetKind kind;
+};
+constexpr PathKind kPathKinds[] = {
+    {"unix", TargetKind::kUnix},
+    {"vsock-mux", TargetKind::kVsockMux},
+};
+constexpr char kSeps[] = {'/', '%'};
+
+Target PathTarget(TargetKind kind, absl::string_view path, uint32_t port) {
+  return kind == TargetKind::kUnix ? Unix(path, port) : Mux(path, port);
+}
+
+// Paths below "/" that every path-taking kind accepts, with nothing else to say
+// about them.
+std::vector<std::string> AcceptedRs() {
+  std::vector<std::string> rs = {
+      "run/x.sock", "run/vm.sock", "x", "run/ssh-unix-local/socket",
+      ".hidden",  // A component that starts with "." is fine...
+      "..x",      // ...and one that only starts with "..",
+      "x..",
+      "...",  // and "..." is not "..".
+      "a/.b/..c/d.",
+      "run/a%b",  // "%" inside the path is an ordinary byte.
+      "%x",       // So is "%" right after the separator.
+      "a:b@c,d=e+f",
+      "tmp/tmp.hFeSc",  // Mixed case survives.
+      // Bytes >= 0x80 are allowed, whether or not they form valid UTF-8.
+      "run/\x80", "run/\xff",
+      "run/caf\xc3\xa9.sock",  // "café.sock"
+      "\xe2\x98\x83",          // U+2603
+      "run/\xc3",              // A truncated UTF-8 sequence.
+      PathOfLength(107),       // sun_path holds 107 bytes and a NUL,
+      PathOfLength(108),       // longer paths are still accepted:
+      PathOfLength(200),
+      PathOfLength(4095),     // the longest accepted path,
+      std::string(300, 'c'),  // a long single component (no NAME_MAX rule).
+  };
+  // Every printable ASCII byte other than "/" (0x21..0x7e).
+  for (int c = 0x21; c <= 0x7e; ++c) {
+    if (c != '/') rs.push_back(absl::StrCat("x", std::string(1, c), "y"));
+  }
+  for (int c = 0x21; c <= 0x7e; ++c) {
+    if (c != '/' && c != '.') rs.push_back(std::string(1, c));
+  }
+  return rs;
+}
+
+std::vector<AcceptCase> AcceptCases() {
+  std::vector<AcceptCase> cases;
+  for (const PathKind& k : kPathKinds) {
+    for (char sep : kSeps) {
+      for (const std::string& r : AcceptedRs()) {
+        cases.push_back({absl::StrCat(k.prefix, std::string(1, sep), r), "22",
+                         PathTarget(k.kind, "/" + r, 22)});
+      }
+    }
+  }
+  struct Cid {
+    const char* text;
+    uint32_t value;
+  };
+  for (const Cid& c :
+       {Cid{"0", 0}, Cid{"1", 1}, Cid{"2", 2}, Cid{"3", 3}, Cid{"10", 10},
+        Cid{"4711", 4711}, Cid{"4294967294", 4294967294u}, Cid{"hypervisor", 0},
+        Cid{"local", 1}, Cid{"host", 2}}) {
+    for (char sep : kSeps) {
+      cases.push_back({absl::StrCat("vsock", std::string(1, sep), c.text), "22",
+                       Vsock(c.value, 22)});
+    }
+  }
+  // PORT boundaries, for every kind (unix ignores the port but keeps it).
+  struct Port {
+    const char* text;
+    uint32_t value;
+  };
+  for (const Port& p :
+       {Port{"1", 1}, Port{"9", 9}, Port{"10", 10}, Port{"22", 22},
+        Port{"65535", 65535}, Port{"65536", 65536},
+        Port{"4294967294", 4294967294u}}) {
+    cases.push_back({"unix/run/x.sock", p.text, Unix("/run/x.sock", p.value)});
+    cases.push_back({"vsock/4711", p.text, Vsock(4711, p.value)});
+    cases.push_back(
+        {"vsock-mux/run/vm.sock", p.text, Mux("/run/vm.sock", p.value)});
+    cases.push_back({".host", p.text, Unix(kLocalHostSocketPath, p.value)});
+  }
+  cases.push_back({".host", "22", Unix("/run/ssh-unix-local/socket", 22)});
+  cases.push_back({"vsock/host", "22", Vsock(2, 22)});
+  return cases;
+}
+
+TEST(ParseTargetTest, AcceptedTable) {
+  const std::vector<AcceptCase> cases = AcceptCases();
+  EXPECT_GT(cases.size(), 500u);
+  for (const AcceptCase& c : cases) {
+    const absl::StatusOr<Target> got = ParseTarget(c.host, c.port);
+    ASSERT_TRUE(got.ok()) << "HOST " << Printable(c.host) << " PORT "
+                          << Printable(c.port) << ": " << got.status();
+    EXPECT_EQ(*got, c.want)
+        << "HOST " << Printable(c.host) << " PORT " << Printable(c.port);
+  }
+}
+
+TEST(ParseTargetTest, FullPathOf4095BytesIsAcceptedAnd4096Refused) {
+  const std::string r4095 = PathOfLength(4095);
+  ASSERT_EQ(r4095.size() + 1, 4095u);
+  ASSERT_EQ(kMaxPathLength, 4095u);
+  for (const PathKind& k : kPathKinds) {
+    absl::StatusOr<Target> ok =
+        ParseTarget(absl::StrCat(k.prefix, "/", r4095), "22");
+    ASSERT_TRUE(ok.ok()) << ok.status();
+    EXPECT_EQ(ok->path.size(), 4095u);
+    const std::string r4096 = PathOfLength(4096);
+    ASSERT_EQ(r4096.size() + 1, 4096u);
+    absl::StatusOr<Target> bad =
+        ParseTarget(absl::StrCat(k.prefix, "/", r4096), "22");
+    ASSERT_FALSE(bad.ok());
+    EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(absl::StrContains(bad.status().message(), "4095"))
+        << bad.status().message();
+    // Far longer input is refused the same way.
+    EXPECT_FALSE(
+        ParseTarget(absl::StrCat(k.prefix, "/", PathOfLength(100000)), "22")
+            .ok());
+  }
+}
+
+enum class Field { kHost, kPort };
+
+struct RefuseCase {
+  std::string host;
+  std::string port;
+  Field field;  // Which argument the message must start with.
+  std::vector<std::string> substrings;  // Each must occur in the message.
+};
+
+const char kAcceptedFormsWord1[] = "vsock-mux";
+const char kAcceptedFormsWord2[] = ".host";
+
+std::vector<RefuseCase> RefuseCases() {
+  std::vector<RefuseCase> cases;
+  auto host = [&](std::string h, std::vector<std::string> subs) {
+    cases.push_back({std::move(h), "22", Field::kHost, std::move(subs)});
+  };
+  auto port = [&](std::string h, std::string p, std::vector<std::string> subs) {
+    cases.push_back(
+        {std::move(h), std::move(p), Field::kPort, std::move(subs)});
+  };
+
+  // Prefixes: lowercase, exact, followed by a separator; anything else names
+  // the accepted forms.
+  for (const char* h :
+       {"machine/x", "tcp/x", "unixx/x", "vsockmux/run/x", "vsock_mux/run/x",
+        "vsock-muxx/run/x", "xunix/x", " unix/x", "localhost", "example.com",
+        "host", "unix:/run/x", "unix\\run\\x", "/run/x", "./x", "x", "%run/x",
+        "-unix/x"}) {
+    host(h, {kAcceptedFormsWord1, kAcceptedFormsWord2});
+  }
+  host("", {kAcceptedFormsWord1, kAcceptedFormsWord2});
+  // An uppercase prefix is refused; the one fix is unambiguous, so it is
+  // suggested.
+  struct Upper {
+    const char* host;
+    const char* fix;
+  };
+  for (const Upper& u :
+       {Upper{"UNIX/run/x", "unix/run/x"}, Upper{"Unix/run/x", "unix/run/x"},
+        Upper{"VSOCK/2", "vsock/2"}, Upper{"Vsock/2", "vsock/2"},
+        Upper{"VSOCK-MUX/run/x", "vsock-mux/run/x"},
+        Upper{"Vsock-Mux/run/x", "vsock-mux/run/x"},
+        Upper{"vsock-MUX/run/x", "vsock-mux/run/x"}, Upper{".HOST", ".host"},
+        Upper{".Host", ".host"}}) {
+    host(u.host, {absl::StrCat("did you mean ", u.fix)});
+  }
+  // A prefix without its separator.
+  for (const char* h : {"unix", "vsock", "vsock-mux"}) host(h, {});
+  // ".host" is matched exactly.
+  for (const char* h : {".host/x", ".host/", ".host%", ".host ", " .host",
+                        "..host", "host.", ".hostx", ".host\n"}) {
+    host(h, {});
+  }
+
+  for (const PathKind& k : kPathKinds) {
+    for (char sep : kSeps) {
+      const std::string pre = absl::StrCat(k.prefix, std::string(1, sep));
+      // R is non-empty.
+      host(pre, {"empty"});
+      // R does not start with "/": the canonical spelling is suggested.
+      host(pre + "/run/x", {"start with", "did you mean"});
+      host(pre + "//run/x", {});
+      host(pre + "/", {});
+      // No empty, "." or ".." component, no trailing "/".
+      for (const char* r : {"run//x", "run///x", "a//b"})
+        host(pre + r, {"empty"});
+      host(pre + "a//", {});  // Both an empty component and a trailing "/".
+      for (const char* r : {".", "./x", "run/.", "run/./x", "a/b/./c"}) {
+        host(pre + r, {"\".\""});
+      }
+      for (const char* r : {"..", "../x", "run/..", "run/../x", "a/b/../c"}) {
+        host(pre + r, {"\"..\""});
+      }
+      for (const char* r : {"run/x/", "x/", "run/x.sock/"})
+        host(pre + r, {"end with \"/\""});
+      // No byte below 0x21, and no 0x7f: anywhere in R.
+      for (int c = 0x00; c <= 0x20; ++c) {
+        const std::string b(1, static_cast<char>(c));
+        host(pre + "run/a" + b + "b", {"byte"});
+        host(pre + b + "run", {"byte"});
+        host(pre + "run" + b, {"byte"});
+      }
+      host(pre +
+               "run/a\x7f"
+               "b",
+           {"byte"});
+      host(pre + "\x7f", {"byte"});
+      // An escape sequence for a terminal is just refused bytes.
+      host(pre + "run/\x1b[31mred", {"byte"});
+    }
+  }
+  // The suggestion is the canonical spelling, exactly.
+  host("unix//run/x", {"did you mean unix/run/x"});
+  host("vsock-mux//run/vm.sock", {"did you mean vsock-mux/run/vm.sock"});
+
+  // CID: U32 without sign, whitespace or leading zero; at most 4294967294;
+  // three names.
+  for (const char* v : {"vsock/", "vsock%"}) host(v, {"empty"});
+  host("vsock/4294967295", {"VMADDR_CID_ANY"});
+  host("vsock%4294967295", {"VMADDR_CID_ANY"});
+  for (const char* h :
+       {"vsock/4294967296", "vsock/9999999999", "vsock/42949672950",
+        "vsock/18446744073709551616",  // 2^64: wraps to 0 in 64 bits.
+        "vsock/18446744073709551618",  // 2^64 + 2: wraps to "host".
+        "vsock/99999999999999999999999999"}) {
+    host(h, {});
+  }
+  for (const char* h : {"vsock/03", "vsock/00", "vsock/0022", "vsock%01"}) {
+    host(h, {"leading zero"});
+  }
+  for (const std::string& h :
+       std::vector<std::string>{"vsock/+1",
+                                "vsock/-1",
+                                "vsock/ 1",
+                                "vsock/1 ",
+                                "vsock/\t1",
+                                "vsock/1\n",
+                                "vsock/0x16",
+                                "vsock/0X16",
+                                "vsock/1e3",
+                                "vsock/1.0",
+                                "vsock/1_000",
+                                "vsock/\xef\xbc\x91",  // FULLWIDTH DIGIT ONE
+                                "vsock/2/x",
+                                "vsock/2/",
+                                "vsock//2",
+                                "vsock/2%",
+                                "vsock/any",
+                                "vsock/HOST",
+                                "vsock/Host",
+                                "vsock/LOCAL",
+                                "vsock/Local",
+                                "vsock/HYPERVISOR",
+                                "vsock/Hypervisor",
+                                "vsock/hostx",
+                                "vsock/host ",
+                                "vsock/localhost",
+                                "vsock/guest",
+                                std::string("vsock/2\0", 8),
+                                std::string("vsock/\0"
+                                            "2",
+                                            8)}) {
+    host(h, {});
+  }
+
+  // PORT: 1..4294967294, same digit rules; validated for every kind.
+  for (const char* h :
+       {"unix/run/x.sock", "vsock/4711", "vsock-mux/run/vm.sock", ".host"}) {
+    port(h, "0", {});
+    port(h, "4294967295", {"VMADDR_PORT_ANY"});
+    port(h, "4294967296", {});
+    port(h, "18446744073709551638", {});  // 2^64 + 22: wraps to 22 in 64 bits.
+    port(h, "", {"empty"});
+    port(h, "022", {"leading zero"});
+    port(h, "00", {"leading zero"});
+    for (const char* p : {"+22", "-22", " 22", "22 ", "\t22", "22\n", "0x16",
+                          "2 2", "22/", "ssh", "22a"}) {
+      port(h, p, {});
+    }
+    port(h, std::string("22\0", 3), {});
+    port(h,
+         std::string("\0"
+                     "22",
+                     3),
+         {});
+  }
+  // HOST is checked before PORT.
+  cases.push_back({"tcp/x", "0", Field::kHost, {}});
+  cases.push_back({"unix//x", "", Field::kHost, {}});
+  return cases;
+}
+
+TEST(ParseTargetTest, RefusedTable) {
+  const std::vector<RefuseCase> cases = RefuseCases();
+  EXPECT_GT(cases.size(), 300u);
+  for (const RefuseCase& c : cases) {
+    SCOPED_TRACE(absl::StrCat("HOST \"", Printable(c.host), "\" PORT \"",
+                              Printable(c.port), "\""));
+    const absl::StatusOr<Target> got = ParseTarget(c.host, c.port);
+    ASSERT_FALSE(got.ok()) << "accepted as " << Show(*got);
+    EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+    const std::string message(got.status().message());
+    const std::string start =
+        c.field == Field::kHost
+            ? absl::StrCat("HOST \"", EscapeForMessage(c.host), "\"")
+            : absl::StrCat("PORT \"", EscapeForMessage(c.port), "\"");
+    EXPECT_TRUE(absl::StartsWith(message, start))
+        << "message: " << message << "\nexpected start: " << start;
+    // What follows the quoted argument names the rule.
+    EXPECT_GT(message.size(), start.size() + 3) << message;
+    for (const std::string& sub : c.substrings) {
+      EXPECT_TRUE(absl::StrContains(message.substr(start.size()), sub))
+          << "message: " << message << "\nexpected to contain: " << sub;
+    }
+    // One printable line, whatever the input.
+    for (unsigned char b : message) {
+      ASSERT_TRUE(b >= 0x20 && b <= 0x7e)
+          << "byte " << static_cast<int>(b)
+          << " in message: " << Printable(message);
+    }
+  }
+}
+
+TEST(ParseTargetTest, UnknownPrefixNamesEveryAcceptedForm) {
+  for (const char* h :
+       {"machine/x", "tcp/x", "unixx/x", "localhost", "", "/run/x"}) {
+    const absl::StatusOr<Target> got = ParseTarget(h, "22");
+    ASSERT_FALSE(got.ok()) << h;
+    const std::string message(got.status().message());
+    // Skip the quoted HOST so that it cannot supply the words itself.
+    const std::string rest = message.substr(message.find('"', 6) + 1);
+    for (const char* form : {"unix", "vsock", "vsock-mux", ".host"}) {
+      EXPECT_TRUE(absl::StrContains(rest, form))
+          << message << " lacks " << form;
+    }
+  }
+}
+
+TEST(ParseTargetTest, CidAnyHasItsOwnMessage) {
+  const absl::StatusOr<Target> any = ParseTarget("vsock/4294967295", "22");
+  const absl::StatusOr<Target> over = ParseTarget("vsock/4294967296", "22");
+  ASSERT_FALSE(any.ok());
+  ASSERT_FALSE(over.ok());
+  // Strip the quoted HOST: the rest must differ.
+  auto rule = [](const absl::Status& s) {
+    const std::string m(s.message());
+    return m.substr(m.find('"', 6) + 1);
+  };
+  EXPECT_NE(rule(any.status()), rule(over.status()));
+}
+
+TEST(ParseTargetTest, PortAnyIsRefusedForEveryKind) {
+  for (const char* h : {"unix/x", "vsock/3", "vsock-mux/x", ".host"}) {
+    EXPECT_FALSE(ParseTarget(h, "4294967295").ok()) << h;
+    EXPECT_TRUE(ParseTarget(h, "4294967294").ok()) << h;
+    EXPECT_FALSE(ParseTarget(h, "0").ok()) << h;
+    EXPECT_TRUE(ParseTarget(h, "1").ok()) << h;
+  }
+}
+
+TEST(ParseTargetTest, HostIsCheckedBeforePort) {
+  const absl::StatusOr<Target> got = ParseTarget("tcp/x", "0");
+  ASSERT_FALSE(got.ok());
+  EXPECT_TRUE(absl::StartsWith(got.status().message(), "HOST \"tcp/x\""))
+      << got.status().message();
+  const absl::StatusOr<Target> port = ParseTarget("unix/x", "0");
+  ASSERT_FALSE(port.ok());
+  EXPECT_TRUE(absl::StartsWith(port.status().message(), "PORT \"0\""))
+      << port.status().message();
+}
+
+TEST(ParseTargetTest, LocalHostIsTheLocalSocket) {
+  absl::StatusOr<Target> local = ParseTarget(".host", "22");
+  absl::StatusOr<Target> spelled =
+      ParseTarget("unix/run/ssh-unix-local/socket", "22");
+  ASSERT_TRUE(local.ok());
+  ASSERT_TRUE(spelled.ok());
+  EXPECT_EQ(*local, *spelled);
+  EXPECT_EQ(local->path, "/run/ssh-unix-local/socket");
+  EXPECT_EQ(std::string(kLocalHostSocketPath), "/run/ssh-unix-local/socket");
+}
+
+TEST(ParseTargetTest, EmbeddedNulIsNotATerminator) {
+  // A string_view with a NUL must not parse as its prefix.
+  EXPECT_FALSE(ParseTarget(std::string("unix/run/x\0y", 12), "22").ok());
+  EXPECT_FALSE(ParseTarget(std::string("unix/run/x\0", 11), "22").ok());
+  EXPECT_FALSE(ParseTarget(std::string(".host\0", 6), "22").ok());
+  EXPECT_FALSE(ParseTarget("unix/run/x", std::string("22\0", 3)).ok());
+}
+
+TEST(FormatHostTest, CanonicalSpellings) {
+  EXPECT_EQ(FormatHost(Unix("/run/x.sock", 22)), "unix/run/x.sock");
+  EXPECT_EQ(FormatHost(Mux("/run/vm.sock", 22)), "vsock-mux/run/vm.sock");
+  EXPECT_EQ(FormatHost(Vsock(4711, 22)), "vsock/4711");
+  EXPECT_EQ(FormatHost(Vsock(0, 22)), "vsock/0");
+  EXPECT_EQ(FormatHost(Vsock(4294967294u, 22)), "vsock/4294967294");
+
+  struct Case {
+    const char* host;
+    const char* canonical;
+  };
+  for (const Case& c :
+       {Case{".host", "unix/run/ssh-unix-local/socket"},
+        Case{"vsock/host", "vsock/2"}, Case{"vsock/local", "vsock/1"},
+        Case{"vsock/hypervisor", "vsock/0"}, Case{"vsock%4711", "vsock/4711"},
+        Case{"unix%run/x", "unix/run/x"}, Case{"unix/%x", "unix/%x"},
+        Case{"vsock-mux%run/vm.sock", "vsock-mux/run/vm.sock"}}) {
+    absl::StatusOr<Target> t = ParseTarget(c.host, "22");
+    ASSERT_TRUE(t.ok()) << c.host << ": " << t.status();
+    EXPECT_EQ(FormatHost(*t), c.canonical) << c.host;
+  }
+}
+
+// Round trip: for every accepted HOST, FormatHost(parse(HOST)) parses to the
+// same target, and formatting is idempotent.
+TEST(FormatHostTest, RoundTripOverAcceptedTable) {
+  for (const AcceptCase& c : AcceptCases()) {
+    const absl::StatusOr<Target> t = ParseTarget(c.host, c.port);
+    ASSERT_TRUE(t.ok()) << Printable(c.host);
+    const std::string canonical = FormatHost(*t);
+    const absl::StatusOr<Target> again = ParseTarget(canonical, c.port);
+    ASSERT_TRUE(again.ok()) << Printable(c.host) << " -> "
+                            << Printable(canonical) << ": " << again.status();
+    EXPECT_EQ(*again, *t) << Printable(c.host) << " -> "
+                          << Printable(canonical);
+    EXPECT_EQ(FormatHost(*again), canonical) << Printable(c.host);
+  }
+}
+
+TEST(DescribeTargetTest, DryRunLines) {
+  EXPECT_EQ(DescribeTarget(Unix("/run/x.sock", 22)), "unix path=/run/x.sock");
+  EXPECT_EQ(DescribeTarget(Vsock(4711, 22)), "vsock cid=4711 port=22");
+  EXPECT_EQ(DescribeTarget(Mux("/run/vm.sock", 22)),
+            "vsock-mux path=/run/vm.sock port=22");
+  absl::StatusOr<Target> host = ParseTarget("vsock/host", "22");
+  ASSERT_TRUE(host.ok());
+  EXPECT_EQ(DescribeTarget(*host), "vsock cid=2 port=22");
+  absl::StatusOr<Target> local = ParseTarget(".host", "22");
+  ASSERT_TRUE(local.ok());
+  EXPECT_EQ(DescribeTarget(*local), "unix path=/run/ssh-unix-local/socket");
+  EXPECT_EQ(DescribeTarget(Vsock(4294967294u, 4294967294u)),
+            "vsock cid=4294967294 port=4294967294");
+}
+
+struct U32Case {
+  std::string text;
+  bool ok;
+  uint32_t value;
+};
+
+TEST(ParseU32Test, Table) {
+  const std::vector<U32Case> cases = {
+      {"0", true, 0},
+      {"1", true, 1},
+      {"22", true, 22},
+      {"4294967294", true, 4294967294u},
+      {"4294967295", true, 4294967295u},
+      {"4294967296", false, 0},
+      {"9999999999", false, 0},
+      {"10000000000", false, 0},
+      {"18446744073709551616", false, 0},
+      {"18446744073709551617", false, 0},
+      {"", false, 0},
+      {"00", false, 0},
+      {"01", false, 0},
+      {"+1", false, 0},
+      {"-1", false, 0},
+      {"-0", false, 0},
+      {" 1", false, 0},
+      {"1 ", false, 0},
+      {"0x16", false, 0},
+      {"1a", false, 0},
+      {std::string("1\0", 2), false, 0},
+  };
+  for (const U32Case& c : cases) {
+    const absl::StatusOr<uint32_t> got = ParseU32(c.text);
+    EXPECT_EQ(got.ok(), c.ok) << Printable(c.text);
+    if (got.ok() && c.ok) {
+      EXPECT_EQ(*got, c.value) << c.text;
+    }
+    if (!got.ok()) {
+      EXPECT_EQ(got.status().code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_FALSE(got.status().message().empty());
+      // The field is named by the caller, not here.
+      EXPECT_FALSE(absl::StrContains(got.status().message(), "PORT"))
+          << got.status().message();
+      EXPECT_FALSE(absl::StrContains(got.status().message(), "CID"))
+          << got.status().message();
+    }
+  }
+}
+
+TEST(ParseU32Test, EveryValueWithFewDigitsRoundTrips) {
+  for (uint32_t v = 0; v < 100000; ++v) {
+    const absl::StatusOr<uint32_t> got = ParseU32(absl::StrCat(v));
+    ASSERT_TRUE(got.ok()) << v;
+    ASSERT_EQ(*got, v);
+  }
+}
+
+TEST(ParsePortTest, Table) {
+  for (const U32Case& c : std::vector<U32Case>{
+           {"1", true, 1},
+           {"22", true, 22},
+           {"65535", true, 65535},
+           {"4294967294", true, 4294967294u},
+           {"0", false, 0},
+           {"4294967295", false, 0},
+           {"", false, 0},
+           {"022", false, 0},
+           {"+22", false, 0},
+           {" 22", false, 0},
+           {"22 ", false, 0},
+       }) {
+    const absl::StatusOr<uint32_t> got = ParsePort(c.text);
+    EXPECT_EQ(got.ok(), c.ok) << Printable(c.text);
+    if (got.ok() && c.ok) {
+      EXPECT_EQ(*got, c.value);
+    }
+    if (!got.ok()) {
+      EXPECT_TRUE(absl::StartsWith(
+          got.status().message(),
+          absl::StrCat("PORT \"", EscapeForMessage(c.text), "\"")))
+          << got.status().message();
+    }
+  }
+}
+
+TEST(EscapeForMessageTest, PrintableAsciiIsKept) {
+  EXPECT_EQ(EscapeForMessage("unix/run/x.sock"), "unix/run/x.sock");
+  EXPECT_EQ(EscapeForMessage(""), "");
+  std::string printable;
+  for (int c = 0x20; c <= 0x7e; ++c) {
+    if (c != '"' && c != '\\') printable += static_cast<char>(c);
+  }
+  EXPECT_EQ(EscapeForMessage(printable), printable);
+}
+
+TEST(EscapeForMessageTest, QuoteAndBackslashAreEscaped) {
+  EXPECT_EQ(EscapeForMessage("\""), "\\\"");
+  EXPECT_EQ(EscapeForMessage("\\"), "\\\\");
+}
+
+TEST(EscapeForMessageTest, EveryByteBecomesPrintableAndDistinct) {
+  std::set<std::string> seen;
+  for (int c = 0; c < 256; ++c) {
+    const std::string out =
+        EscapeForMessage(std::string(1, static_cast<char>(c)));
+    for (unsigned char b : out) {
+      ASSERT_TRUE(b >= 0x20 && b <= 0x7e) << "byte " << c;
+    }
+    if (c < 0x20 || c >= 0x7f || c == '"' || c == '\\') {
+      EXPECT_EQ(out[0], '\\') << "byte " << c << " -> " << out;
+    }
+    EXPECT_TRUE(seen.insert(out).second) << "byte " << c << " -> " << out;
+  }
+}
+
+// Escaping is injective on short strings, so a message cannot make two inputs
+// look alike (e.g. a real "\x01" byte followed by "1", and the text "\x011").
+TEST(EscapeForMessageTest, InjectiveOnShortStrings) {
+  const std::string alphabet(
+      "\x01"
+      "1\\x\"0a\xff\n",
+      9);
+  std::vector<std::string> inputs = {""};
+  for (int len = 1; len <= 3; ++len) {
+    std::vector<std::string> next;
+    for (const std::string& s : inputs) {
+      if (static_cast<int>(s.size()) != len - 1) continue;
+      for (char c : alphabet) next.push_back(s + c);
+    }
+    inputs.insert(inputs.end(), next.begin(), next.end());
+  }
+  std::set<std::string> outputs;
+  for (const std::string& s : inputs) {
+    EXPECT_TRUE(outputs.insert(EscapeForMessage(s)).second)
+        << Printable(s) << " -> " << EscapeForMessage(s);
+  }
+}
+
+}  // namespace
+
+// gtest prints Targets with this (found by argument-dependent lookup).
+void PrintTo(const Target& t, std::ostream* os) { *os << Show(t); }
+
+}  // namespace ssh_proxy
