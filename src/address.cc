@@ -98,6 +98,8 @@ std::string CanonicalPathSuggestion(absl::string_view rest) {
   return candidate;
 }
 
+absl::StatusOr<Target> ParseHost(absl::string_view host);
+
 std::string HostError(absl::string_view host, absl::string_view what) {
   return absl::StrCat("HOST \"", EscapeForMessage(host), "\": ", what);
 }
@@ -207,10 +209,16 @@ absl::StatusOr<Target> ParseHost(absl::string_view host) {
 
   for (absl::string_view known : {kUnixPrefix, kVsockPrefix, kVsockMuxPrefix}) {
     if (absl::EqualsIgnoreCase(prefix, known)) {
-      return absl::InvalidArgumentError(HostError(
-          host, absl::StrCat("prefixes are lowercase (did you mean ", known,
-                             EscapeForMessage(host.substr(sep)), "?); ",
-                             kAcceptedForms)));
+      // Suggest the lowercase spelling only if it is then a valid address.
+      const std::string candidate = absl::StrCat(known, host.substr(sep));
+      const std::string suggestion =
+          ParseHost(candidate).ok()
+              ? absl::StrCat(" (did you mean ", EscapeForMessage(candidate),
+                             "?)")
+              : "";
+      return absl::InvalidArgumentError(
+          HostError(host, absl::StrCat("prefixes are lowercase", suggestion,
+                                       "; ", kAcceptedForms)));
     }
   }
   if (prefix == kLocalHost) {

@@ -138,7 +138,8 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& args) {
       continue;
     }
     const bool is_flag = name == "help" || name == "version" ||
-                         name == "dry-run" || name == "verbose";
+                         name == "dry-run" || name == "verbose" ||
+                         name == "fdpass" || name == "relay";
     if (!is_flag) {
       return UsageError(absl::StrCat("unknown option ", Quoted(arg)));
     }
@@ -153,6 +154,14 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& args) {
     if (name == "version") {
       options.action = Options::Action::kVersion;
       return options;
+    }
+    if (name == "fdpass" || name == "relay") {
+      const Options::Mode mode =
+          name == "fdpass" ? Options::Mode::kFdPass : Options::Mode::kRelay;
+      if (options.mode != Options::Mode::kAuto && options.mode != mode) {
+        return UsageError("options --fdpass and --relay exclude each other");
+      }
+      options.mode = mode;
     }
     if (name == "dry-run") options.dry_run = true;
     if (name == "verbose") options.verbose = true;
@@ -176,7 +185,8 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& args) {
 std::string UsageText() {
   return R"(Usage: ssh-proxy [OPTIONS] HOST PORT
 
-Connects to HOST and hands the connected socket to ssh (ProxyUseFdpass yes).
+Connects to HOST and hands the connected socket to ssh (ProxyUseFdpass yes),
+or, when stdout is not a socket, relays stdin and stdout to it.
 
 HOST:
   unix/PATH         AF_UNIX stream socket at /PATH
@@ -191,6 +201,9 @@ Options:
       --version         show the version and exit
       --dry-run         print the parsed target and exit without connecting
   -v, --verbose         print each step on stderr
+      --fdpass          always pass the connection to ssh (ProxyUseFdpass yes)
+      --relay           always relay stdin/stdout to the connection instead
+                        (default: pass it if stdout is a UNIX socket, else relay)
       --timeout=DURATION  give up connecting after DURATION (500ms, 5s, 2m,
                         1h; default 10s, at most 1h)
   --                    end of options

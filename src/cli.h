@@ -24,6 +24,12 @@ struct Options {
     kVersion,  // --version: print the version and exit 0.
   };
   Action action = Action::kRun;
+  enum class Mode {
+    kAuto,    // Pass the fd if stdout is a UNIX socket, relay otherwise.
+    kFdPass,  // --fdpass: pass the fd; fail (64) if stdout cannot carry one.
+    kRelay,   // --relay: relay stdin/stdout <-> the connection.
+  };
+  Mode mode = Mode::kAuto;
   bool dry_run = false;
   bool verbose = false;
   int64_t timeout_ms = kDefaultTimeoutMs;

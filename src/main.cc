@@ -1,6 +1,7 @@
 // ssh-proxy: main() only wires the pieces: the command line (cli.h), the
 // address grammar (address.h), and the connector. It owns all output.
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +15,7 @@
 #include "src/cli.h"
 #include "src/connector.h"
 #include "src/exit_codes.h"
+#include "src/relay.h"
 #include "src/syscalls.h"
 
 namespace ssh_proxy {
@@ -59,10 +61,21 @@ int Run(int argc, char** argv) {
     return kExitOk;
   }
   Syscalls& sys = RealSyscalls();
-  // Refuse before connecting: a connection that cannot be handed over is wasted
-  // on the target.
-  absl::Status usable = CheckHandOffFd(STDOUT_FILENO, sys);
-  if (!usable.ok()) return Fail(usable);
+  // Decided before connecting: a connection that cannot be handed over is
+  // wasted on the target.
+  absl::Status fd_passable = CheckHandOffFd(STDOUT_FILENO, sys);
+  bool relay = false;
+  switch (options->mode) {
+    case Options::Mode::kAuto:
+      relay = !fd_passable.ok();
+      break;
+    case Options::Mode::kFdPass:
+      if (!fd_passable.ok()) return Fail(fd_passable);
+      break;
+    case Options::Mode::kRelay:
+      relay = true;
+      break;
+  }
   ConnectOptions connect_options;
   connect_options.timeout_ms = options->timeout_ms;
   if (options->verbose) {
@@ -72,10 +85,31 @@ int Run(int argc, char** argv) {
   }
   absl::StatusOr<UniqueFd> fd = Connect(*target, connect_options, sys);
   if (!fd.ok()) return Fail(fd.status());
-  absl::Status handed =
-      HandOff(STDOUT_FILENO, fd->get(), options->timeout_ms, sys);
-  if (!handed.ok()) return Fail(handed);
-  if (connect_options.log) connect_options.log("passed the connection to ssh");
+  if (!relay) {
+    absl::Status handed =
+        HandOff(STDOUT_FILENO, fd->get(), options->timeout_ms, sys);
+    if (!handed.ok()) return Fail(handed);
+    if (connect_options.log)
+      connect_options.log("passed the connection to ssh");
+    return kExitOk;
+  }
+  if (connect_options.log) {
+    connect_options.log(options->mode == Options::Mode::kRelay
+                            ? "relaying (--relay)"
+                            : "relaying (stdout is not a UNIX socket)");
+  }
+  // A reader that goes away must surface as EPIPE, not kill us: ssh usually
+  // leaves SIGPIPE ignored for us, but that is not promised.
+  signal(SIGPIPE, SIG_IGN);
+  RelayStats stats;
+  absl::Status relayed =
+      Relay(STDIN_FILENO, STDOUT_FILENO, fd->get(), sys, &stats);
+  if (!relayed.ok()) return Fail(relayed);
+  if (connect_options.log) {
+    connect_options.log(absl::StrCat("relay ended: ", stats.to_socket,
+                                     " bytes to the socket, ",
+                                     stats.from_socket, " bytes from it"));
+  }
   return kExitOk;
 }
 

@@ -42,6 +42,18 @@ class KernelSyscalls final : public Syscalls {
   int Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) override {
     return ::poll(fds, nfds, timeout_ms);
   }
+  ssize_t Read(int fd, void* buf, size_t len) override {
+    return ::read(fd, buf, len);
+  }
+  ssize_t Write(int fd, const void* buf, size_t len) override {
+    return ::write(fd, buf, len);
+  }
+  ssize_t Splice(int fd_in, int fd_out, size_t len,
+                 unsigned int flags) override {
+    return ::splice(fd_in, nullptr, fd_out, nullptr, len, flags);
+  }
+  int Pipe2(int fds[2], int flags) override { return ::pipe2(fds, flags); }
+  int Shutdown(int fd, int how) override { return ::shutdown(fd, how); }
   int64_t NowMs() override {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

@@ -37,6 +37,12 @@ class Syscalls {
   virtual ssize_t Recv(int fd, void* buf, size_t len, int flags) = 0;
   virtual ssize_t SendMsg(int fd, const struct msghdr* msg, int flags) = 0;
   virtual int Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) = 0;
+  virtual ssize_t Read(int fd, void* buf, size_t len) = 0;
+  virtual ssize_t Write(int fd, const void* buf, size_t len) = 0;
+  virtual ssize_t Splice(int fd_in, int fd_out, size_t len,
+                         unsigned int flags) = 0;  // Offsets are always null.
+  virtual int Pipe2(int fds[2], int flags) = 0;
+  virtual int Shutdown(int fd, int how) = 0;
   // NowMs returns a monotonic clock in milliseconds (CLOCK_MONOTONIC); never
   // fails.
   virtual int64_t NowMs() = 0;

@@ -261,14 +261,35 @@ TEST(ParseCommandLineTest, DefaultsAreTheHeaderDefaults) {
   EXPECT_EQ(got->timeout_ms, kDefaultTimeoutMs);
   EXPECT_FALSE(got->dry_run);
   EXPECT_FALSE(got->verbose);
+  EXPECT_EQ(got->mode, Options::Mode::kAuto);
+}
+
+TEST(ParseCommandLineTest, HandOffModes) {
+  EXPECT_EQ(Parse({"--fdpass", "a", "b"})->mode, Options::Mode::kFdPass);
+  EXPECT_EQ(Parse({"a", "--relay", "b"})->mode, Options::Mode::kRelay);
+  // Repeating the same mode is harmless; asking for both is an error naming
+  // both.
+  EXPECT_EQ(Parse({"--relay", "--relay", "a", "b"})->mode,
+            Options::Mode::kRelay);
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"--fdpass", "--relay", "a", "b"},
+        std::vector<std::string>{"--relay", "a", "b", "--fdpass"}}) {
+    const absl::StatusOr<Options> got = Parse(args);
+    ASSERT_FALSE(got.ok());
+    EXPECT_TRUE(absl::StrContains(got.status().message(), "--fdpass"));
+    EXPECT_TRUE(absl::StrContains(got.status().message(), "--relay"));
+  }
+  EXPECT_FALSE(Parse({"--relay=yes", "a", "b"}).ok());
+  EXPECT_FALSE(Parse({"--fdpass=no", "a", "b"}).ok());
 }
 
 TEST(UsageTextTest, MentionsEveryOption) {
   const std::string usage = UsageText();
   ASSERT_FALSE(usage.empty());
   EXPECT_EQ(usage.back(), '\n');
-  for (const char* word : {"ssh-proxy", "HOST", "PORT", "--help", "--version",
-                           "--dry-run", "--verbose", "--timeout"}) {
+  for (const char* word :
+       {"ssh-proxy", "HOST", "PORT", "--help", "--version", "--dry-run",
+        "--verbose", "--timeout", "--fdpass", "--relay"}) {
     EXPECT_TRUE(absl::StrContains(usage, word)) << "usage lacks " << word;
   }
 }

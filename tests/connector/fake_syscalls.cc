@@ -205,6 +205,60 @@ int FakeSyscalls::Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) {
   return ::poll(fds, nfds, timeout_ms);
 }
 
+ssize_t FakeSyscalls::Read(int fd, void* buf, size_t len) {
+  const Injection inj = Next("read");
+  if (inj.err != 0) {
+    errno = inj.err;
+    return -1;
+  }
+  if (inj.max_len != 0 && len > inj.max_len) len = inj.max_len;
+  return ::read(fd, buf, len);
+}
+
+ssize_t FakeSyscalls::Write(int fd, const void* buf, size_t len) {
+  const Injection inj = Next("write");
+  if (inj.err != 0) {
+    errno = inj.err;
+    return -1;
+  }
+  if (inj.max_len != 0 && len > inj.max_len) len = inj.max_len;
+  return ::write(fd, buf, len);
+}
+
+ssize_t FakeSyscalls::Splice(int fd_in, int fd_out, size_t len,
+                             unsigned int flags) {
+  const Injection inj = Next("splice");
+  if (inj.err != 0) {
+    errno = inj.err;
+    return -1;
+  }
+  if (inj.max_len != 0 && len > inj.max_len) len = inj.max_len;
+  return ::splice(fd_in, nullptr, fd_out, nullptr, len, flags);
+}
+
+int FakeSyscalls::Pipe2(int fds[2], int flags) {
+  const Injection inj = Next("pipe2");
+  if (inj.err != 0) {
+    errno = inj.err;
+    return -1;
+  }
+  const int r = ::pipe2(fds, flags);
+  if (r == 0) {
+    open_.insert(fds[0]);
+    open_.insert(fds[1]);
+  }
+  return r;
+}
+
+int FakeSyscalls::Shutdown(int fd, int how) {
+  const Injection inj = Next("shutdown");
+  if (inj.err != 0) {
+    errno = inj.err;
+    return -1;
+  }
+  return ::shutdown(fd, how);
+}
+
 int64_t FakeSyscalls::NowMs() {
   if (fake_clock) return now_ms;
   return RealSyscalls().NowMs();

@@ -73,6 +73,12 @@ class FakeSyscalls : public Syscalls {
   ssize_t Recv(int fd, void* buf, size_t len, int flags) override;
   ssize_t SendMsg(int fd, const struct msghdr* msg, int flags) override;
   int Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) override;
+  ssize_t Read(int fd, void* buf, size_t len) override;
+  ssize_t Write(int fd, const void* buf, size_t len) override;
+  ssize_t Splice(int fd_in, int fd_out, size_t len,
+                 unsigned int flags) override;
+  int Pipe2(int fds[2], int flags) override;
+  int Shutdown(int fd, int how) override;
   int64_t NowMs() override;
 
  private:

@@ -252,27 +252,132 @@ check_proxy_fails proxy_mux_no_guest_listener_69 69 "vsock-mux$D/nobackend.sock"
 check_proxy_fails proxy_unix_missing_socket_69 69 "unix$D/missing.sock" 22
 check_proxy_fails proxy_mux_missing_socket_69 69 "vsock-mux$D/missing.sock" 22
 
-# stdout not a socket (ProxyUseFdpass not set): usage error 64, before connecting.
-run_cmd timeout -k 5 30 "$SSH_PROXY" "unix$SSHD_SOCK" 22
+# --fdpass with stdout not a socket: usage error 64, before connecting.
+run_cmd timeout -k 5 30 "$SSH_PROXY" --fdpass "unix$SSHD_SOCK" 22
 if [[ $RC == 64 && $ERR == *ProxyUseFdpass* ]]; then
-  pass proxy_stdout_not_socket_64
+  pass proxy_fdpass_stdout_not_socket_64
 else
-  fail proxy_stdout_not_socket_64 "want exit 64 naming ProxyUseFdpass: $(detail)"
+  fail proxy_fdpass_stdout_not_socket_64 "want exit 64 naming ProxyUseFdpass: $(detail)"
 fi
 
-# Through ssh: a failing proxy makes ssh fail promptly, and without fd passing ssh-proxy says why.
+# Through ssh: a failing proxy makes ssh fail promptly.
 run_cmd fixture_ssh "vsock-mux$D/close.sock" true
 if [[ $RC == 255 && $ELAPSED -lt 10000 ]]; then
   pass ssh_mux_close_fails
 else
   fail ssh_mux_close_fails "want ssh exit 255 within 10 s (took ${ELAPSED} ms): $(detail)"
 fi
-run_cmd fixture_ssh -o ProxyUseFdpass=no "unix$SSHD_SOCK" true
+# ssh without fd passing and a proxy forced to --fdpass: it says what to set.
+run_cmd fixture_ssh -o ProxyUseFdpass=no \
+  -o "ProxyCommand=$(fixture_quote_proxy_arg "$SSH_PROXY") --fdpass %n %p" "unix$SSHD_SOCK" true
 if [[ $RC != 0 && $ERR == *ProxyUseFdpass* ]]; then
   pass ssh_without_fdpass_explains
 else
   fail ssh_without_fdpass_explains "want failure naming ProxyUseFdpass: $(detail)"
 fi
+
+# --- relay mode: ssh without ProxyUseFdpass (ssh gives the proxy pipes) ----------------------------
+check_ssh_relay() {
+  local name=$1 host=$2 token="relay-$RANDOM-$RANDOM"
+  run_cmd fixture_ssh -o ProxyUseFdpass=no "$host" echo "$token"
+  if [[ $RC == 0 && $OUT == "$token" ]]; then
+    pass "$name"
+  else
+    fail "$name" "ssh -o ProxyUseFdpass=no $host: $(detail)"
+  fi
+}
+check_ssh_relay ssh_relay_unix "unix$SSHD_SOCK"
+check_ssh_relay ssh_relay_unix_percent "unix%${SSHD_SOCK#/}"
+check_ssh_relay ssh_relay_mux_firecracker "vsock-mux$VM_SOCK"
+check_ssh_relay ssh_relay_mux_trickle "vsock-mux$D/trickle.sock"
+run_cmd fixture_ssh -o ProxyUseFdpass=no \
+  -o "ProxyCommand=$(fixture_quote_proxy_arg "$SSH_PROXY") --relay %n %p" "unix$SSHD_SOCK" echo forced
+if [[ $RC == 0 && $OUT == forced ]]; then
+  pass ssh_relay_forced
+else
+  fail ssh_relay_forced "$(detail)"
+fi
+# A relay under ssh's fd-passing socketpair, forced with --relay: ssh must still work (it then
+# reads the session from the proxy's stdout rather than from a passed fd... which ssh with
+# ProxyUseFdpass does not do, so it must fail cleanly rather than hang).
+run_cmd fixture_ssh -o "ProxyCommand=$(fixture_quote_proxy_arg "$SSH_PROXY") --relay %n %p" \
+  "unix$SSHD_SOCK" true
+if [[ $RC == 255 && $ELAPSED -lt 20000 ]]; then
+  pass ssh_fdpass_with_forced_relay_fails_cleanly
+else
+  fail ssh_fdpass_with_forced_relay_fails_cleanly "want ssh exit 255: $(detail)"
+fi
+
+# 10 MB both ways through the relay, by checksum: stdin -> guest, guest -> stdout.
+head -c $((10 * 1024 * 1024)) /dev/urandom >"$D/relay.bin"
+want_sha=$(sha256sum <"$D/relay.bin" | cut -d' ' -f1)
+OUT=$(timeout -k 5 60 ssh -F "$FIXTURE_SSH_CONFIG" -o ProxyUseFdpass=no "vsock-mux$VM_SOCK" \
+  'sha256sum | cut -d" " -f1' <"$D/relay.bin" 2>"$D/stderr")
+RC=$?
+ERR=$(<"$D/stderr")
+if [[ $RC == 0 && $OUT == "$want_sha" ]]; then
+  pass ssh_relay_10mb_upload
+else
+  fail ssh_relay_10mb_upload "want $want_sha: $(detail)"
+fi
+got_sha=$(timeout -k 5 60 ssh -F "$FIXTURE_SSH_CONFIG" -o ProxyUseFdpass=no "vsock-mux$VM_SOCK" \
+  cat "$D/relay.bin" 2>"$D/stderr" | sha256sum | cut -d' ' -f1)
+if [[ $got_sha == "$want_sha" ]]; then
+  pass ssh_relay_10mb_download
+else
+  fail ssh_relay_10mb_download "got $got_sha, want $want_sha; $(<"$D/stderr")"
+fi
+
+# Signals: a relay stopped and continued mid-session loses nothing; SIGTERM ends it at once.
+# proxy_pids PATTERN: pids of ssh-proxy processes whose command line contains PATTERN.
+proxy_pids() {
+  local pid
+  for pid in $(pgrep -x ssh-proxy || true); do
+    if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$1"; then echo "$pid"; fi
+  done
+}
+(timeout -k 5 60 ssh -F "$FIXTURE_SSH_CONFIG" -o ProxyUseFdpass=no "vsock-mux$VM_SOCK" \
+  "sleep 1; cat $D/relay.bin" 2>"$D/stderr" | sha256sum | cut -d' ' -f1 >"$D/stopped.sha") &
+bg=$!
+stopped=0
+for _ in $(seq 50); do
+  pids=$(proxy_pids "vsock-mux$VM_SOCK 22")
+  if [[ -n $pids ]]; then
+    # shellcheck disable=SC2086
+    kill -STOP $pids && sleep 0.5 && kill -CONT $pids && stopped=1
+    break
+  fi
+  sleep 0.1
+done
+wait "$bg"
+if [[ $stopped == 1 && $(<"$D/stopped.sha") == "$want_sha" ]]; then
+  pass relay_survives_sigstop_sigcont
+else
+  fail relay_survives_sigstop_sigcont "stopped=$stopped sha $(<"$D/stopped.sha"), want $want_sha"
+fi
+mkfifo "$D/idle.fifo"
+(timeout -k 5 30 "$SSH_PROXY" "unix$SSHD_SOCK" 22 <"$D/idle.fifo" >/dev/null 2>&1
+  echo $? >"$D/term.rc") &
+bg=$!
+exec {idle_fd}>"$D/idle.fifo" # Keeps the relay's stdin open and idle.
+for _ in $(seq 50); do
+  pids=$(proxy_pids "unix$SSHD_SOCK 22")
+  [[ -n $pids ]] && break
+  sleep 0.1
+done
+sleep 0.2 # Let it connect and settle in the relay.
+start=$(now_ms)
+# shellcheck disable=SC2086
+[[ -n $pids ]] && kill -TERM $pids
+wait "$bg"
+ELAPSED=$(($(now_ms) - start))
+exec {idle_fd}>&-
+if [[ -n $pids && $(<"$D/term.rc") == 143 && $ELAPSED -lt 5000 ]]; then
+  pass relay_sigterm_ends_it
+else
+  fail relay_sigterm_ends_it "want exit 143 (SIGTERM) at once: pids=[$pids] rc=$(<"$D/term.rc") after ${ELAPSED} ms"
+fi
+rm -f "$D/relay.bin" "$D/idle.fifo"
 
 # vsock is only ever parsed here (--dry-run): never connect an AF_VSOCK socket in tests.
 run_cmd timeout -k 5 30 "$SSH_PROXY" --dry-run vsock/4711 22
