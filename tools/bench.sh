@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# bench.sh: every benchmark, from one command, with the ratios the targets are stated in.
+#   1. spawn -> fd received -> exit of ssh-proxy (unix/ and vsock-mux/) against /bin/true
+#   2. 1 GiB through the relay against socat, and the fd-pass path against a direct socket
+#   3. Google Benchmark: address parsing per kind and by length (slope), mux reply parsing
+# Builds with -c opt (the static PIE ssh-proxy). Exits non-zero if a benchmark reports a
+# failure (a lost byte, a relay slower than socat, a run without an fd).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+tools/ensure-deps.sh test || exit 1
+
+read -ra startup <<<"${BAZEL_STARTUP_OPTIONS:-}"
+opts=(-c opt)
+bazel "${startup[@]}" build "${opts[@]}" //:ssh-proxy //bench:all || exit 1
+bin=$(bazel "${startup[@]}" info "${opts[@]}" bazel-bin 2>/dev/null)
+rc=0
+
+echo "== spawn latency (what every ssh, scp and rsync waits for)"
+"$bin/bench/spawn_latency" --proxy="$bin/ssh-proxy" --runs="${SPAWN_RUNS:-2000}" || rc=1
+
+echo
+echo "== relay throughput"
+"$bin/bench/relay_throughput" --proxy="$bin/ssh-proxy" --mib="${RELAY_MIB:-1024}" || rc=1
+
+echo
+echo "== address parsing (Google Benchmark; BigO = ns per byte of path)"
+"$bin/bench/address_benchmark" --benchmark_repetitions=5 \
+  --benchmark_report_aggregates_only=true 2>/dev/null |
+  grep -E '_median|BigO|RMS' || rc=1
+
+echo
+echo "== mux reply parsing"
+"$bin/bench/mux_reply_benchmark" --benchmark_repetitions=5 \
+  --benchmark_report_aggregates_only=true 2>/dev/null | grep -E '_median' || rc=1
+exit "$rc"
