@@ -2,19 +2,22 @@
 // from %n, PORT from %p) turned into a typed target, or a precise error. Knows
 // nothing of sockets.
 //
-// Grammar (strict on purpose: one spelling per target, so that one target is
-// one known_hosts entry):
+// Strict on purpose: one spelling per target, so that one target is one
+// known_hosts entry.
+//
 //   HOST := "unix" SEP PATH | "vsock" SEP CID | "vsock-mux" SEP PATH | ".host"
-//   SEP  := "/" | "%"            ("%" because scp and rsync treat "/" in a host
-//   specially) PATH := R, the path below "/": the target path is "/" + R. R is
-//   non-empty, does not start with
-//           "/", has no empty, "." or ".." component, no trailing "/", no byte
-//           below 0x21 and no 0x7f; bytes >= 0x80 are allowed. "/" + R is at
-//           most 4095 bytes.
-//   CID  := U32 (at most 4294967294) | "hypervisor" (0) | "local" (1) | "host"
-//   (2) PORT := U32 in 1..4294967294, validated for every kind (and ignored by
-//   unix). U32  := decimal digits, no sign, no whitespace, no leading zero
-//   except "0" itself.
+//   SEP  := "/" | "%"   ("%" because scp and rsync read "/" in a host as a
+//                        local path)
+//   PATH := R, the text after SEP; the target path is "/" + R. R is non-empty,
+//           does not start with "/", has no empty, "." or ".." component, no
+//           trailing "/", no byte below 0x21 and no 0x7f; bytes >= 0x80 are
+//           allowed (UTF-8). "/" + R is at most 4095 bytes.
+//   CID  := U32 at most 4294967294 | "hypervisor" (0) | "local" (1)
+//           | "host" (2)
+//   PORT := U32 in 1..4294967294, checked for every kind (unix ignores it).
+//   U32  := decimal digits: no sign, no whitespace, no leading zero except
+//           "0" itself.
+//
 // ".host" is the local host's sshd: the same target as
 // "unix/run/ssh-unix-local/socket".
 

@@ -210,7 +210,7 @@ Options:
 
 ssh_config:
   Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* .host
-      ProxyCommand /usr/libexec/ssh-proxy %n %p
+      ProxyCommand /usr/local/libexec/ssh-proxy '%n' %p
       ProxyUseFdpass yes
       CheckHostIP no
 

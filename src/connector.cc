@@ -279,12 +279,13 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
   for (;;) {
     absl::Status ready = WaitFor(sys, fd, POLLIN, deadline, what);
     if (!ready.ok()) {
-      if (!parser.received().empty()) {
-        return absl::DeadlineExceededError(
-            absl::StrCat(ready.message(), " (received \"",
-                         EscapeForMessage(parser.received()), "\")"));
-      }
-      return ready;
+      if (parser.received().empty()) return ready;
+      // Show what did arrive, keeping the code: a timeout stays a timeout (75),
+      // a failed poll an OS error (71).
+      return absl::Status(
+          ready.code(),
+          absl::StrCat(ready.message(), " (received \"",
+                       EscapeForMessage(parser.received()), "\")"));
     }
     // Peek, let the parser decide how many bytes belong to the reply, then
     // consume exactly those: the guest's first bytes (sshd's banner) often

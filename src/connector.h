@@ -1,19 +1,23 @@
 // The connector: opens the connection a Target names (address.h), does the
-// vsock-mux handshake, and hands the connected socket to ssh over a UNIX socket
-// with SCM_RIGHTS. Knows nothing of argv. All system calls go through a
+// vsock-mux handshake, and hands the connected socket to ssh over a UNIX
+// socket with SCM_RIGHTS. Knows nothing of argv. All system calls go through a
 // Syscalls (syscalls.h).
 //
 // Errors are absl::Status values whose code maps to the exit code
-// (exit_codes.h) and whose message is one printable line naming the target and,
-// for a failed system call, the errno text:
-//   NotFound / Unavailable  (69) nothing there: ENOENT, ECONNREFUSED,
-//   ECONNRESET, the multiplexer
-//                                closed the connection before replying, ...
-//   DeadlineExceeded        (75) the timeout expired (connect, or the
-//   multiplexer's reply) DataLoss                (76) the multiplexer broke
-//   protocol (bytes shown escaped) FailedPrecondition      (64) the hand-off fd
-//   is not a UNIX socket (ProxyUseFdpass missing) others                  (71)
-//   a system call failed (EMFILE, ENOMEM, ...)
+// (exit_codes.h) and whose message is one printable line naming the target
+// and, for a failed system call, the errno text:
+//
+//   code                 exit  meaning
+//   NotFound/Unavailable  69   nothing there: ENOENT, ECONNREFUSED,
+//                              ECONNRESET, the multiplexer closed before
+//                              replying, ...
+//   DeadlineExceeded      75   the timeout expired (connect, or the
+//                              multiplexer's reply)
+//   DataLoss              76   the multiplexer broke protocol (its bytes
+//                              shown escaped)
+//   FailedPrecondition    64   the hand-off fd is not a UNIX socket
+//                              (ProxyUseFdpass missing)
+//   any other             71   a system call failed (EMFILE, ENOMEM, ...)
 
 #ifndef SSH_PROXY_SRC_CONNECTOR_H_
 #define SSH_PROXY_SRC_CONNECTOR_H_
@@ -46,17 +50,16 @@ struct ConnectOptions {
 std::string TargetName(const Target& target);
 
 // Connect opens a SOCK_STREAM connection to `target`:
-//   unix:      AF_UNIX connect to target.path; paths that do not fit sun_path
-//   connect through an
-//              O_PATH fd of the socket and /proc/self/fd/N (works up to 4095
-//              bytes).
+//   unix:      AF_UNIX connect to target.path. A path that does not fit
+//              sun_path connects through an O_PATH fd of the socket and
+//              /proc/self/fd/N (works up to 4095 bytes).
 //   vsock:     AF_VSOCK connect to (cid, port), with
-//   SO_VM_SOCKETS_CONNECT_TIMEOUT set to the
-//              remaining timeout instead of the kernel's 2 s.
-//   vsock-mux: AF_UNIX connect to target.path, one write of "CONNECT <port>\n",
-//   then the reply
-//              "OK <u32>\n" (mux_reply.h) read exactly through its "\n": bytes
-//              the guest sent after it stay in the socket.
+//              SO_VM_SOCKETS_CONNECT_TIMEOUT set to the remaining timeout
+//              instead of the kernel's 2 s.
+//   vsock-mux: AF_UNIX connect to target.path, one write of
+//              "CONNECT <port>\n", then the reply "OK <u32>\n" (mux_reply.h)
+//              read exactly through its "\n": bytes the guest sent after it
+//              stay in the socket.
 // On success returns the connected socket: blocking, close-on-exec, owned by
 // the caller. On failure returns an error as described above, and every fd it
 // opened is closed.

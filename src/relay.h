@@ -22,22 +22,17 @@ struct RelayStats {
 // Relay copies bytes both ways between `in_fd`/`out_fd` (the local side; they
 // may be the same socket) and the connected socket `sock`, moving them with
 // splice(2) through a pipe where both ends allow it and with read/write
-// otherwise. Buffering is bounded: at most one pipe (64 KiB) or one 64 KiB
-// buffer per direction; a slow reader slows the writer, nothing piles up.
-//   - in_fd ends (EOF): shutdown(sock, SHUT_WR), and the other direction goes
-//   on.
-//   - sock ends (EOF): out_fd is closed (shutdown(SHUT_WR) if it is a socket),
-//   and the other
-//     direction goes on.
-//   - out_fd's reader went away (EPIPE): that direction ends as if sock had
-//   ended.
-//   - writing to sock fails with EPIPE/ECONNRESET after sock ended: the other
-//   side has closed;
-//     the direction ends.
-// Returns OK once both directions have ended cleanly. Otherwise returns
-// Unavailable if the peer reset the connection (ECONNRESET while it was open)
-// or Internal for another failed call; the message names the direction. Does
-// not close `sock`. The caller must ignore SIGPIPE.
+// otherwise. Buffering is bounded: one pipe (64 KiB) or one 64 KiB buffer per
+// direction; a slow reader slows the writer, nothing piles up.
+//   - in_fd ends (EOF): shutdown(sock, SHUT_WR); the other direction goes on.
+//   - sock ends (EOF): out_fd is closed (shut down for writing if it is a
+//     socket); the other direction goes on.
+//   - a write fails with EPIPE (out_fd's reader, or the remote, has gone):
+//     that direction ends; the other goes on.
+// Returns OK once both directions have ended. Otherwise returns Unavailable if
+// the peer reset the connection (ECONNRESET), or Internal for another failed
+// call; the message names the direction. Does not close `sock`. The caller
+// must ignore SIGPIPE.
 absl::Status Relay(int in_fd, int out_fd, int sock, Syscalls& sys,
                    RelayStats* stats = nullptr);
 

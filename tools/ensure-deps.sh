@@ -19,6 +19,8 @@ if [[ "$what" == test ]]; then
     afl++ zip
     # The relay benchmark's reference.
     socat
+    # The man page checks: mandoc -Tlint, man -l, and column for its rendering.
+    mandoc man-db groff-base bsdextrautils
   )
 fi
 

@@ -62,6 +62,14 @@ bazel_tests asan --config=asan
 [[ -x tools/fuzz.sh ]] && check fuzz tools/fuzz.sh "${FUZZ_SECONDS:-60}"
 [[ -x tools/fuzz-afl.sh ]] && check fuzz-afl tools/fuzz-afl.sh "${AFL_SECONDS:-20}"
 [[ -x tools/oss-fuzz-check.sh ]] && check oss-fuzz-build tools/oss-fuzz-check.sh
+# The consumer workspace (a separate WORKSPACE using @ssh_proxy//src:address), Bazel 4.2.3.
+check bazel-consumer bash -c 'cd examples/bazel-consumer && bazel test //...; rc=$?; bazel shutdown; exit $rc'
+# The release binary's ELF hardening (bazel build --config=release //:ssh-proxy, then readelf/nm).
+check hardening tools/hardening-check.sh
+# bzlmod with Debian sid's Bazel 7.7.1 in a sid chroot (root only; ~3 min cold, ~40 s warm).
+if [[ ${BZLMOD_CHECK:-1} == 1 && $(id -u) == 0 ]]; then
+  check bzlmod tools/bzlmod-check.sh
+fi
 
 rm -rf "$log_dir"
 if [[ ${#failures[@]} -gt 0 ]]; then

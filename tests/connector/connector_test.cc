@@ -562,6 +562,22 @@ TEST_F(ConnectorTest, MuxPartialReplyThenSilenceIsTimeoutShowingBytes) {
   EXPECT_TRUE(absl::StrContains(fd.status().message(), "\"OK 1\""));
 }
 
+TEST_F(ConnectorTest, MuxPollErrorAfterPartialReplyStaysAnOsError) {
+  const std::string path = dir_ + "/vm.sock";
+  Listener listener(path, [&](int conn) {
+    ReadCommand(conn);
+    WriteAll(conn, "OK 1");
+    ReadAvailable(conn, 3000);
+  });
+  // poll #1 (reply readable) passes; poll #2 fails: an OS error, not a timeout.
+  sys_.Inject("poll", FakeSyscalls::Injection{});
+  sys_.Fail("poll", EIO);
+  absl::StatusOr<UniqueFd> fd = Run(Mux(path), 5000);
+  ASSERT_FALSE(fd.ok());
+  EXPECT_EQ(ExitCodeForStatus(fd.status()), kExitOsError) << fd.status();
+  EXPECT_TRUE(absl::StrContains(fd.status().message(), "EIO")) << fd.status();
+}
+
 TEST_F(ConnectorTest, MuxSendFailureIsUnavailable) {
   const std::string path = dir_ + "/vm.sock";
   Listener listener(path, [](int) {});
