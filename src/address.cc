@@ -359,25 +359,24 @@ absl::StatusOr<uint32_t> ParseU32(absl::string_view text) {
 
 absl::StatusOr<uint32_t> ParsePort(absl::string_view port) {
   absl::StatusOr<uint32_t> value = ParseU32(port);
-  if (value.ok() && *value != 0 && *value != kVsockPortAny) return *value;
   // Only the error paths build the message.
-  const std::string shown =
-      absl::StrCat("PORT \"", EscapeForMessage(port), "\"");
+  auto error = [port](absl::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("PORT \"", EscapeForMessage(port), "\" ", what));
+  };
   if (!value.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        shown, " ", value.status().message(),
-        value.status().message() == kTooLarge ? ": ports are 1..4294967294"
-                                              : ""));
+    return error(absl::StrCat(value.status().message(),
+                              value.status().message() == kTooLarge
+                                  ? ": ports are 1..4294967294"
+                                  : ""));
   }
   if (*value == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(shown, " is out of range: ports are 1..4294967294"));
+    return error("is out of range: ports are 1..4294967294");
   }
   if (*value == kVsockPortAny) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        shown,
-        " is VMADDR_PORT_ANY, which cannot be connected to: ports are "
-        "1..4294967294"));
+    return error(
+        "is VMADDR_PORT_ANY, which cannot be connected to: ports are "
+        "1..4294967294");
   }
   return *value;
 }
@@ -399,9 +398,9 @@ std::string FormatHost(const Target& target) {
     case TargetKind::kVsock:
       return absl::StrCat(kVsockPrefix, "/", target.cid);
     case TargetKind::kVsockMux:
-      return absl::StrCat(kVsockMuxPrefix, target.path);
+      break;
   }
-  return "";
+  return absl::StrCat(kVsockMuxPrefix, target.path);
 }
 
 std::string DescribeTarget(const Target& target) {
@@ -411,10 +410,9 @@ std::string DescribeTarget(const Target& target) {
     case TargetKind::kVsock:
       return absl::StrCat("vsock cid=", target.cid, " port=", target.port);
     case TargetKind::kVsockMux:
-      return absl::StrCat("vsock-mux path=", target.path,
-                          " port=", target.port);
+      break;
   }
-  return "";
+  return absl::StrCat("vsock-mux path=", target.path, " port=", target.port);
 }
 
 }  // namespace ssh_proxy

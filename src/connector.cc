@@ -342,15 +342,9 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
 }  // namespace
 
 std::string TargetName(const Target& target) {
-  switch (target.kind) {
-    case TargetKind::kUnix:
-      return EscapeForMessage(FormatHost(target));
-    case TargetKind::kVsock:
-    case TargetKind::kVsockMux:
-      return absl::StrCat(EscapeForMessage(FormatHost(target)), " port ",
-                          target.port);
-  }
-  return "";
+  const std::string host = EscapeForMessage(FormatHost(target));
+  if (target.kind == TargetKind::kUnix) return host;
+  return absl::StrCat(host, " port ", target.port);
 }
 
 absl::StatusOr<UniqueFd> Connect(const Target& target,

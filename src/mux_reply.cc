@@ -20,19 +20,17 @@ constexpr uint64_t kMaxPort = 0xFFFFFFFFu;
 MuxReplyParser::State MuxReplyParser::Feed(absl::string_view data,
                                            size_t* consumed) {
   size_t n = 0;
-  while (state_ == State::kNeedMore && n < data.size()) {
+  // The grammar decides by the 14th byte at the latest (the longest prefix still
+  // undecided is "OK " + 10 digits, 13 bytes); the bound on len_ is there so
+  // that buf_ can never overflow, whatever the grammar code below does.
+  while (state_ == State::kNeedMore && n < data.size() &&
+         len_ < kMaxReplyLength) {
     const char c = data[n++];
     const size_t at = len_;
     auto fail = [this](std::string message) {
       error_ = std::move(message);
       state_ = State::kError;
     };
-    // Unreachable with the grammar below (the longest prefix still undecided is
-    // "OK " + 10 digits, 13 bytes); kept so that buf_ can never overflow.
-    if (at == kMaxReplyLength) {
-      fail(absl::StrCat("reply longer than ", kMaxReplyLength, " bytes"));
-      break;
-    }
     buf_[len_++] = c;
 
     if (at < kPrefixLength) {
