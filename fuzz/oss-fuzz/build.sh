@@ -1,0 +1,94 @@
+#!/bin/bash -eu
+# build.sh: builds ssh-proxy's fuzz targets for OSS-Fuzz and ClusterFuzzLite (which runs this same
+# file through .clusterfuzzlite/build.sh), and for local engines (tools/fuzz-afl.sh,
+# tools/oss-fuzz-check.sh).
+#
+# Uses what OSS-Fuzz sets: $CXX, $CXXFLAGS, $LIB_FUZZING_ENGINE, $OUT (and $CC, $CFLAGS, $WORK,
+# $SRC when present). Writes, for each fuzz/<name>_fuzzer.cc, into $OUT:
+#   <name>_fuzzer, <name>_fuzzer_seed_corpus.zip, <name>_fuzzer.dict, <name>_fuzzer.options
+#
+# abseil: if $SRC/abseil-cpp exists (the Dockerfile clones it), it is built here with the same
+# compiler and flags as the fuzzers (instrumented, and with OSS-Fuzz's libc++). Otherwise the
+# system's static abseil is used (Debian/Ubuntu libabsl-dev: built by gcc against libstdc++, so
+# -stdlib=libc++ is dropped from CXXFLAGS to match it; ASan and UBSan work, MSan would not).
+#
+# The source tree: $SSH_PROXY_SRC, else the working directory if it is the tree (OSS-Fuzz runs
+# build.sh from WORKDIR $SRC/ssh-proxy), else the tree this file is in.
+
+if [[ -n "${SSH_PROXY_SRC:-}" ]]; then
+  root="$SSH_PROXY_SRC"
+elif [[ -f src/address.h && -d fuzz ]]; then
+  root="$PWD"
+else
+  root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+fi
+: "${CC:=clang}"
+: "${CFLAGS:=}"
+: "${WORK:=$(mktemp -d)}"
+: "${SRC:=$(dirname "$root")}"
+
+std="-std=c++17"
+# The fuzz-only knobs of the sources (none change behaviour yet; the macro marks the build).
+defines="-DSSH_PROXY_FUZZING_BUILD=1"
+
+absl_src="$SRC/abseil-cpp"
+absl_libs=()
+if [[ -d "$absl_src" ]]; then
+  absl_build="$WORK/abseil-build"
+  absl_prefix="$WORK/abseil"
+  if [[ ! -f "$absl_prefix/.built" ]]; then
+    cmake -S "$absl_src" -B "$absl_build" -DCMAKE_BUILD_TYPE=Release \
+      -DCMAKE_C_COMPILER="$CC" -DCMAKE_CXX_COMPILER="$CXX" \
+      -DCMAKE_C_FLAGS="$CFLAGS" -DCMAKE_CXX_FLAGS="$CXXFLAGS" -DCMAKE_CXX_STANDARD=17 \
+      -DCMAKE_POSITION_INDEPENDENT_CODE=ON -DABSL_PROPAGATE_CXX_STD=ON -DBUILD_TESTING=OFF \
+      -DCMAKE_INSTALL_PREFIX="$absl_prefix" >/dev/null
+    cmake --build "$absl_build" -j"$(nproc)" >/dev/null
+    cmake --install "$absl_build" >/dev/null
+    touch "$absl_prefix/.built"
+  fi
+  absl_include="-I$absl_prefix/include"
+  absl_libdir="$(find "$absl_prefix" -name 'libabsl_base.a' -printf '%h\n' | head -1)"
+else
+  absl_include=""
+  absl_libdir=""
+  for d in /usr/lib/x86_64-linux-gnu /usr/lib/aarch64-linux-gnu /usr/lib64 /usr/lib; do
+    if [[ -f "$d/libabsl_base.a" ]]; then absl_libdir="$d"; break; fi
+  done
+  if [[ -z "$absl_libdir" ]]; then
+    echo "build.sh: no abseil: clone it to $absl_src or install libabsl-dev" >&2
+    exit 1
+  fi
+  CXXFLAGS="${CXXFLAGS//-stdlib=libc++/}"
+fi
+# Every abseil archive in one group: the linker takes only what is used, in any order.
+absl_libs=(-Wl,--start-group "$absl_libdir"/libabsl_*.a -Wl,--end-group -lpthread)
+
+objdir="$WORK/ssh-proxy-obj"
+mkdir -p "$objdir"
+compile() {  # compile SRC.cc -> $objdir/<flattened name>.o; prints the object path.
+  local src="$1"
+  local obj="$objdir/$(echo "$src" | tr '/' '_' | sed 's/\.cc$/.o/')"
+  # shellcheck disable=SC2086
+  $CXX $CXXFLAGS $std $defines $absl_include -I"$root" -c "$root/$src" -o "$obj"
+  echo "$obj"
+}
+
+lib_objs=()
+for s in address cli mux_reply exit_codes syscalls connector; do
+  lib_objs+=("$(compile "src/$s.cc")")
+done
+helper_objs=("$(compile fuzz/scripted_syscalls.cc)")
+
+mkdir -p "$OUT"
+for fuzzer_src in "$root"/fuzz/*_fuzzer.cc; do
+  name="$(basename "$fuzzer_src" .cc)"
+  obj="$(compile "fuzz/$name.cc")"
+  # shellcheck disable=SC2086
+  $CXX $CXXFLAGS "$obj" "${helper_objs[@]}" "${lib_objs[@]}" $LIB_FUZZING_ENGINE \
+    "${absl_libs[@]}" -o "$OUT/$name"
+  rm -f "$OUT/${name}_seed_corpus.zip"
+  zip -q -j -X "$OUT/${name}_seed_corpus.zip" "$root/fuzz/${name}_corpus"/*
+  cp "$root/fuzz/$name.dict" "$OUT/$name.dict"
+  cp "$root/fuzz/$name.options" "$OUT/$name.options"
+  echo "build.sh: $OUT/$name"
+done
