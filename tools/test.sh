@@ -59,7 +59,8 @@ check() {
 bazel_tests gcc
 bazel_tests asan --config=asan
 
-[[ -x tools/fuzz.sh ]] && check fuzz tools/fuzz.sh "${FUZZ_SECONDS:-60}"
+# Two fuzzers at a time (the machines have 2 cores); each still runs FUZZ_SECONDS.
+[[ -x tools/fuzz.sh ]] && check fuzz env FUZZ_PARALLEL="${FUZZ_PARALLEL:-2}" tools/fuzz.sh "${FUZZ_SECONDS:-60}"
 [[ -x tools/fuzz-afl.sh ]] && check fuzz-afl tools/fuzz-afl.sh "${AFL_SECONDS:-20}"
 [[ -x tools/oss-fuzz-check.sh ]] && check oss-fuzz-build tools/oss-fuzz-check.sh
 # The consumer workspace (a separate WORKSPACE using @ssh_proxy//src:address), Bazel 4.2.3.

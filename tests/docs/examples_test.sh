@@ -19,12 +19,14 @@
 # the man page's.
 # Prints "PASS name" / "FAIL name: why" per check and "N passed, N failed"; exits 1 on failure.
 set -uo pipefail
+# pass, fail, abspath and the PASSED/FAILED counters.
+# shellcheck source=tests/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
 if (($# != 4)); then
   echo "usage: $0 SSH_PROXY README.md ssh-proxy.1 20-ssh-proxy.conf" >&2
   exit 2
 fi
-abspath() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 proxy=$(abspath "$1")
 readme=$(abspath "$2")
 manpage=$(abspath "$3")
@@ -36,16 +38,6 @@ trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/bin"
 ln -s "$proxy" "$tmp/bin/ssh-proxy"
 
-PASSED=0
-FAILED=0
-pass() {
-  echo "PASS $1"
-  PASSED=$((PASSED + 1))
-}
-fail() {
-  echo "FAIL $1: $2"
-  FAILED=$((FAILED + 1))
-}
 
 # Code blocks as lines, one empty line after each block.
 awk '/^```/ { if (inblock) print ""; inblock = !inblock; next } inblock' "$readme" >"$tmp/readme.blocks"

@@ -8,18 +8,11 @@
 # `man --warnings -l` must print nothing on stderr, and the rendered page must have every section.
 # Prints "PASS name" / "FAIL name: why" per check and "N passed, N failed"; exits 1 on failure.
 set -uo pipefail
+# pass, fail, abspath and the PASSED/FAILED counters.
+# shellcheck source=tests/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
 page=$1
-PASSED=0
-FAILED=0
-pass() {
-  echo "PASS $1"
-  PASSED=$((PASSED + 1))
-}
-fail() {
-  echo "FAIL $1: $2"
-  FAILED=$((FAILED + 1))
-}
 
 for tool in mandoc groff man col; do
   if ! command -v "$tool" >/dev/null; then

@@ -11,18 +11,15 @@
 # $TEST_UNDECLARED_OUTPUTS_DIR.
 
 set -uo pipefail
+# pass, fail, abspath and the PASSED/FAILED counters.
+# shellcheck source=tests/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
 if (($# != 5)); then
   echo "usage: $0 SSH_PROXY MUX_EMULATOR UNIX_INETD FDPASS_HARNESS SSHD_FIXTURE" >&2
   exit 2
 fi
 
-abspath() {
-  case $1 in
-    /*) printf '%s\n' "$1" ;;
-    *) printf '%s\n' "$PWD/$1" ;;
-  esac
-}
 SSH_PROXY=$(abspath "$1")
 MUX_EMULATOR=$(abspath "$2")
 UNIX_INETD=$(abspath "$3")
@@ -30,16 +27,6 @@ FDPASS_HARNESS=$(abspath "$4")
 # shellcheck source=tests/e2e/sshd_fixture.sh
 source "$(abspath "$5")"
 
-FAILED=0
-PASSED=0
-pass() {
-  echo "PASS $1"
-  PASSED=$((PASSED + 1))
-}
-fail() {
-  echo "FAIL $1: $2"
-  FAILED=$((FAILED + 1))
-}
 
 OUT=""     # stdout of the last run_* command
 ERR=""     # stderr of the last run_* command

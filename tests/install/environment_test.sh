@@ -15,27 +15,19 @@
 # Opens no AF_VSOCK socket. Prints "PASS name" / "FAIL name: why" per check and
 # "N passed, N failed"; exits 1 if anything failed.
 set -uo pipefail
+# pass, fail, abspath and the PASSED/FAILED counters.
+# shellcheck source=tests/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
 if (($# != 4)); then
   echo "usage: $0 SSH_PROXY FDPASS_HARNESS UNIX_INETD PRELOAD_CANARY_SO" >&2
   exit 2
 fi
-abspath() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 PROXY=$(abspath "$1")
 HARNESS=$(abspath "$2")
 INETD=$(abspath "$3")
 CANARY=$(abspath "$4")
 
-PASSED=0
-FAILED=0
-pass() {
-  echo "PASS $1"
-  PASSED=$((PASSED + 1))
-}
-fail() {
-  echo "FAIL $1: $2"
-  FAILED=$((FAILED + 1))
-}
 
 T=$(mktemp -d /tmp/ssh-proxy-env.XXXXXX)  # short: socket paths must fit sun_path
 pids=()

@@ -13,12 +13,14 @@
 # wrote and refuses files it did not write. Never opens AF_VSOCK. Prints "PASS name" / "FAIL name:
 # why" per check and "N passed, N failed"; exits 1 if anything failed.
 set -uo pipefail
+# pass, fail, abspath and the PASSED/FAILED counters.
+# shellcheck source=tests/check.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
 if (($# != 5)); then
   echo "usage: $0 INSTALL_SH SSH_PROXY MUX_EMULATOR UNIX_INETD SSHD_FIXTURE" >&2
   exit 2
 fi
-abspath() { case $1 in /*) echo "$1" ;; *) echo "$PWD/$1" ;; esac; }
 INSTALL_SH=$(abspath "$1")
 BIN=$(abspath "$2")
 MUX_EMULATOR=$(abspath "$3")
@@ -26,16 +28,6 @@ UNIX_INETD=$(abspath "$4")
 FIXTURE=$(abspath "$5")
 REPO_ROOT=$(cd "$(dirname "$INSTALL_SH")/.." && pwd)
 
-PASSED=0
-FAILED=0
-pass() {
-  echo "PASS $1"
-  PASSED=$((PASSED + 1))
-}
-fail() {
-  echo "FAIL $1: $2"
-  FAILED=$((FAILED + 1))
-}
 OUT=""
 ERR=""
 RC=0
