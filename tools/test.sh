@@ -63,6 +63,8 @@ bazel_tests asan --config=asan
 [[ -x tools/fuzz.sh ]] && check fuzz env FUZZ_PARALLEL="${FUZZ_PARALLEL:-2}" tools/fuzz.sh "${FUZZ_SECONDS:-60}"
 [[ -x tools/fuzz-afl.sh ]] && check fuzz-afl tools/fuzz-afl.sh "${AFL_SECONDS:-20}"
 [[ -x tools/oss-fuzz-check.sh ]] && check oss-fuzz-build tools/oss-fuzz-check.sh
+# Line coverage goals: 100% of the grammar and the reply parser, >= 90% of the connector.
+check coverage tools/coverage.sh
 # The consumer workspace (a separate WORKSPACE using @ssh_proxy//src:address), Bazel 4.2.3.
 check bazel-consumer bash -c 'cd examples/bazel-consumer && bazel test //...; rc=$?; bazel shutdown; exit $rc'
 # The release binary's ELF hardening (bazel build --config=release //:ssh-proxy, then readelf/nm).
