@@ -95,37 +95,49 @@ struct Fixture {
   }
 };
 
-TEST(RelayTest, CopiesBothWaysAndPropagatesHalfCloses) {
-  FakeSyscalls sys;
-  Fixture f;
-  const std::string up = RandomBytes(3 << 20, 1);
-  const std::string down = RandomBytes(5 << 20, 2);
-  std::string remote_got, local_got;
+// The outcome of RunBothWays.
+struct Exchange {
+  absl::Status status;
+  std::string remote_got;  // What reached the remote end of the connection.
+  std::string local_got;   // What reached the local reader of stdout.
+};
+
+// RunBothWays relays `up` from stdin to the remote and `down` from the remote
+// to stdout at the same time, each side half-closing when it has sent all.
+Exchange RunBothWays(FakeSyscalls& sys, Fixture& f, const std::string& up,
+                     const std::string& down, RelayStats* stats = nullptr) {
+  Exchange result;
   std::thread remote([&] {
-    // Reads everything the local side sends (until its half-close), and
-    // meanwhile answers.
     std::thread writer([&] {
       WriteAll(f.remote, down);
       ::shutdown(f.remote, SHUT_WR);
     });
-    remote_got = ReadToEof(f.remote);
+    result.remote_got = ReadToEof(f.remote);
     writer.join();
   });
-  std::thread local_reader([&] { local_got = ReadToEof(f.stdout_r); });
+  std::thread local_reader([&] { result.local_got = ReadToEof(f.stdout_r); });
   std::thread local_writer([&] {
     WriteAll(f.stdin_w, up);
     ::close(f.stdin_w);
     f.stdin_w = -1;
   });
-  RelayStats stats;
-  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, sys, &stats);
+  result.status = Relay(f.stdin_r, f.stdout_w, f.sock, sys, stats);
   local_writer.join();
   remote.join();
-  local_reader
-      .join();  // Ends because the relay closed stdout after the remote's EOF.
-  ASSERT_TRUE(status.ok()) << status;
-  EXPECT_TRUE(remote_got == up);
-  EXPECT_TRUE(local_got == down);
+  local_reader.join();  // Ends because the relay closed stdout.
+  return result;
+}
+
+TEST(RelayTest, CopiesBothWaysAndPropagatesHalfCloses) {
+  FakeSyscalls sys;
+  Fixture f;
+  const std::string up = RandomBytes(3 << 20, 1);
+  const std::string down = RandomBytes(5 << 20, 2);
+  RelayStats stats;
+  const Exchange x = RunBothWays(sys, f, up, down, &stats);
+  ASSERT_TRUE(x.status.ok()) << x.status;
+  EXPECT_TRUE(x.remote_got == up);
+  EXPECT_TRUE(x.local_got == down);
   EXPECT_EQ(stats.to_socket, up.size());
   EXPECT_EQ(stats.from_socket, down.size());
   EXPECT_GT(sys.calls["splice"], 0);  // The pipes took the splice path.
@@ -324,28 +336,10 @@ TEST(RelayTest, FallsBackToReadWriteWhereSpliceIsRefused) {
   sys.Fail("splice", EINVAL);
   const std::string up = RandomBytes(1 << 20, 4);
   const std::string down = RandomBytes(1 << 20, 5);
-  std::string remote_got, local_got;
-  std::thread remote([&] {
-    std::thread writer([&] {
-      WriteAll(f.remote, down);
-      ::shutdown(f.remote, SHUT_WR);
-    });
-    remote_got = ReadToEof(f.remote);
-    writer.join();
-  });
-  std::thread local_reader([&] { local_got = ReadToEof(f.stdout_r); });
-  std::thread local_writer([&] {
-    WriteAll(f.stdin_w, up);
-    ::close(f.stdin_w);
-    f.stdin_w = -1;
-  });
-  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, sys);
-  local_writer.join();
-  remote.join();
-  local_reader.join();
-  ASSERT_TRUE(status.ok()) << status;
-  EXPECT_TRUE(remote_got == up);
-  EXPECT_TRUE(local_got == down);
+  const Exchange x = RunBothWays(sys, f, up, down);
+  ASSERT_TRUE(x.status.ok()) << x.status;
+  EXPECT_TRUE(x.remote_got == up);
+  EXPECT_TRUE(x.local_got == down);
   EXPECT_GT(sys.calls["read"], 0);
   EXPECT_GT(sys.calls["write"], 0);
 }
@@ -356,22 +350,10 @@ TEST(RelayTest, WorksWithoutPipes) {
   Fixture f;
   sys.Fail("pipe2", EMFILE);
   sys.Fail("pipe2", EMFILE);
-  std::string remote_got, local_got;
-  std::thread remote([&] {
-    remote_got = ReadToEof(f.remote);
-    WriteAll(f.remote, "ok");
-    ::shutdown(f.remote, SHUT_WR);
-  });
-  std::thread local_reader([&] { local_got = ReadToEof(f.stdout_r); });
-  WriteAll(f.stdin_w, "no pipes");
-  ::close(f.stdin_w);
-  f.stdin_w = -1;
-  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, sys);
-  remote.join();
-  local_reader.join();
-  ASSERT_TRUE(status.ok()) << status;
-  EXPECT_EQ(remote_got, "no pipes");
-  EXPECT_EQ(local_got, "ok");
+  const Exchange x = RunBothWays(sys, f, "no pipes", "ok");
+  ASSERT_TRUE(x.status.ok()) << x.status;
+  EXPECT_EQ(x.remote_got, "no pipes");
+  EXPECT_EQ(x.local_got, "ok");
   EXPECT_EQ(sys.calls["splice"], 0);
 }
 
