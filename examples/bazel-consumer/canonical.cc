@@ -9,10 +9,12 @@
 
 namespace bazel_consumer {
 
-absl::StatusOr<std::string> Canonical(absl::string_view host, absl::string_view port) {
+absl::StatusOr<std::string> Canonical(absl::string_view host,
+                                      absl::string_view port) {
   absl::StatusOr<ssh_proxy::Target> target = ssh_proxy::ParseTarget(host, port);
   if (!target.ok()) return target.status();
-  return absl::StrCat(ssh_proxy::FormatHost(*target), "\t", ssh_proxy::DescribeTarget(*target));
+  return absl::StrCat(ssh_proxy::FormatHost(*target), "\t",
+                      ssh_proxy::DescribeTarget(*target));
 }
 
 }  // namespace bazel_consumer

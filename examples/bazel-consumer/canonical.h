@@ -14,7 +14,8 @@ namespace bazel_consumer {
 // Canonical parses HOST and PORT with ssh-proxy's grammar. On success returns the canonical HOST
 // followed by a tab and the target as ssh-proxy --dry-run describes it; on failure returns the
 // grammar's InvalidArgument error unchanged.
-absl::StatusOr<std::string> Canonical(absl::string_view host, absl::string_view port);
+absl::StatusOr<std::string> Canonical(absl::string_view host,
+                                      absl::string_view port);
 
 }  // namespace bazel_consumer
 

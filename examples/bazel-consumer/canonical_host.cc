@@ -12,9 +12,11 @@ int main(int argc, char** argv) {
     std::fputs("usage: canonical_host HOST PORT\n", stderr);
     return 64;
   }
-  absl::StatusOr<std::string> line = bazel_consumer::Canonical(argv[1], argv[2]);
+  absl::StatusOr<std::string> line =
+      bazel_consumer::Canonical(argv[1], argv[2]);
   if (!line.ok()) {
-    std::fprintf(stderr, "canonical_host: %s\n", std::string(line.status().message()).c_str());
+    std::fprintf(stderr, "canonical_host: %s\n",
+                 std::string(line.status().message()).c_str());
     return 64;
   }
   std::printf("%s\n", line->c_str());

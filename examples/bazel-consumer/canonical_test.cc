@@ -13,8 +13,9 @@ namespace {
 TEST(CanonicalTest, EverySpellingOfATargetHasOneCanonicalForm) {
   EXPECT_EQ(*Canonical("vsock%host", "22"), "vsock/2\tvsock cid=2 port=22");
   EXPECT_EQ(*Canonical("vsock/2", "22"), "vsock/2\tvsock cid=2 port=22");
-  EXPECT_EQ(*Canonical(".host", "22"),
-            "unix/run/ssh-unix-local/socket\tunix path=/run/ssh-unix-local/socket");
+  EXPECT_EQ(
+      *Canonical(".host", "22"),
+      "unix/run/ssh-unix-local/socket\tunix path=/run/ssh-unix-local/socket");
   EXPECT_EQ(*Canonical("vsock-mux%run/vm.sock", "22"),
             "vsock-mux/run/vm.sock\tvsock-mux path=/run/vm.sock port=22");
 }
@@ -23,7 +24,8 @@ TEST(CanonicalTest, TheGrammarsErrorsComeThrough) {
   absl::StatusOr<std::string> bad = Canonical("vsock/0x10", "22");
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_NE(bad.status().message().find("HOST \"vsock/0x10\""), absl::string_view::npos)
+  EXPECT_NE(bad.status().message().find("HOST \"vsock/0x10\""),
+            absl::string_view::npos)
       << bad.status();
   EXPECT_FALSE(Canonical("vsock/4711", "0").ok());
 }
