@@ -27,12 +27,6 @@ namespace {
 
 // "No such file or directory (ENOENT)": the text a person reads and the name
 // they search for.
-std::string ErrnoText(int err) {
-  const char* name = strerrorname_np(err);
-  return absl::StrCat(strerror(err), " (", name != nullptr ? name : "errno ",
-                      name != nullptr ? "" : absl::StrCat(err), ")");
-}
-
 // ErrnoStatus maps a failed system call to a status: nothing there (69),
 // timeout (75), or an OS error (71).
 absl::Status ErrnoStatus(int err, absl::string_view what) {

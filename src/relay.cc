@@ -23,11 +23,6 @@ namespace {
 // One pipe's default capacity: the most either direction holds at once.
 constexpr size_t kChunk = 64 * 1024;
 
-std::string ErrnoText(int err) {
-  const char* name = strerrorname_np(err);
-  return absl::StrCat(strerror(err), " (", name != nullptr ? name : "?", ")");
-}
-
 bool IsSocket(Syscalls& sys, int fd) {
   struct stat st;
   return sys.Fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);

@@ -7,6 +7,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <string>
+
 namespace ssh_proxy {
 namespace {
 
@@ -62,6 +65,15 @@ class KernelSyscalls final : public Syscalls {
 };
 
 }  // namespace
+
+std::string ErrnoText(int err) {
+  const char* name = strerrorname_np(err);
+  std::string text = strerror(err);
+  text += " (";
+  text += name != nullptr ? name : "errno " + std::to_string(err);
+  text += ")";
+  return text;
+}
 
 Syscalls& RealSyscalls() {
   // Constructed on first use and never destroyed: no static initialiser or

@@ -16,6 +16,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
 namespace ssh_proxy {
 
@@ -50,6 +51,10 @@ class Syscalls {
 
 // RealSyscalls returns the process-wide implementation that calls the kernel.
 Syscalls& RealSyscalls();
+
+// ErrnoText returns how messages show an errno value: its text and its name,
+// "No such file or directory (ENOENT)" ("... (errno 4095)" if it has no name).
+std::string ErrnoText(int err);
 
 }  // namespace ssh_proxy
 
