@@ -6,15 +6,21 @@
 //
 // Targets are served in this process, on threads, so their own time stays out
 // of the figure as far as possible: a UNIX listener that accepts, and a
-// multiplexer that answers "OK 1073741824\n" at once.
+// multiplexer that answers "OK 1073741824\n" at once. With --mux-emulator=PATH
+// the test tree's Firecracker-compatible emulator (tests/e2e/mux_emulator,
+// echo scenario, guest port 22 bridged to the UNIX listener) is measured too;
+// its own reply time (connect, CONNECT, OK: measured directly, in the same
+// run) is then subtracted from the proxy's figure.
 //
-// Usage: spawn_latency [--runs=N] [--proxy=PATH]   (default 2000 runs,
-// ./ssh-proxy)
+// Usage: spawn_latency [--runs=N] [--proxy=PATH] [--mux-emulator=PATH]
+//        (default 2000 runs, ./ssh-proxy, no emulator)
 
 #include <poll.h>
+#include <signal.h>
 #include <spawn.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -130,6 +136,54 @@ Sample RunOnce(const std::vector<const char*>& argv, bool expect_fd) {
   return s;
 }
 
+// StartEmulator runs the mux emulator on `listen` (echo scenario, guest port 22
+// -> `backend`) and waits (at most 10 s) until it is ready. Returns its pid.
+pid_t StartEmulator(const std::string& emulator, const std::string& listen,
+                    const std::string& backend, const std::string& ready) {
+  const std::string a1 = "--listen=" + listen;
+  const std::string a2 = "--backend=22:" + backend;
+  const std::string a3 = "--ready=" + ready;
+  const char* argv[] = {emulator.c_str(), a1.c_str(), "--scenario=echo",
+                        a2.c_str(),       a3.c_str(), "--lifetime=600",
+                        nullptr};
+  pid_t pid;
+  if (posix_spawn(&pid, argv[0], nullptr, nullptr,
+                  const_cast<char* const*>(argv), environ) != 0) {
+    std::perror("posix_spawn mux_emulator");
+    std::exit(1);
+  }
+  struct stat st;
+  for (int i = 0; i < 1000 && stat(ready.c_str(), &st) != 0; ++i) usleep(10000);
+  if (stat(ready.c_str(), &st) != 0) {
+    std::fprintf(stderr, "mux_emulator did not get ready\n");
+    kill(pid, SIGTERM);
+    std::exit(1);
+  }
+  return pid;
+}
+
+// HandshakeUs measures the emulator alone: connect, "CONNECT 22\n", read
+// through "\n". Returns -1 if it did not reply.
+double HandshakeUs(const std::string& path) {
+  const double start = NowUs();
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  struct sockaddr_un addr = {};
+  addr.sun_family = AF_UNIX;
+  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    return -1;
+  }
+  static const char kCommand[] = "CONNECT 22\n";
+  send(fd, kCommand, sizeof(kCommand) - 1, MSG_NOSIGNAL);
+  char c = 0;
+  while (recv(fd, &c, 1, 0) == 1 && c != '\n') {
+  }
+  const double us = NowUs() - start;
+  close(fd);
+  return c == '\n' ? us : -1;
+}
+
 struct Stats {
   double median = 0;
   double p90 = 0;
@@ -145,11 +199,13 @@ Stats Summarize(std::vector<double> v) {
 int main(int argc, char** argv) {
   int runs = 2000;
   std::string proxy = "./ssh-proxy";
+  std::string emulator;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.rfind("--runs=", 0) == 0)
       runs = std::max(10, std::atoi(a.c_str() + 7));
     if (a.rfind("--proxy=", 0) == 0) proxy = a.substr(8);
+    if (a.rfind("--mux-emulator=", 0) == 0) emulator = a.substr(15);
   }
   char dir_template[] = "/tmp/ssh-proxy-bench-XXXXXX";
   const std::string dir = mkdtemp(dir_template);
@@ -160,6 +216,15 @@ int main(int argc, char** argv) {
   std::atomic<bool> stop{false};
   std::thread unix_server(Serve, unix_listener, false, &stop);
   std::thread mux_server(Serve, mux_listener, true, &stop);
+  const std::string emu_path = dir + "/emu.sock";
+  const std::string emu_ready = dir + "/emu.ready";
+  const pid_t emu_pid = emulator.empty() ? -1
+                                         : StartEmulator(emulator, emu_path,
+                                                         unix_path, emu_ready);
+  const std::string emu_host = "vsock-mux" + emu_path;
+  const std::vector<const char*> emu_argv = {proxy.c_str(), emu_host.c_str(),
+                                             "22", nullptr};
+  std::vector<double> emu_fd, emu_exit, emu_reply;
 
   const std::string unix_host = "unix" + unix_path;
   const std::string mux_host = "vsock-mux" + mux_path;
@@ -178,12 +243,27 @@ int main(int argc, char** argv) {
     const Sample u = RunOnce(unix_argv, true);
     const Sample m = RunOnce(mux_argv, true);
     if (!t.ok || !u.ok || !m.ok) ++failures;
+    if (emu_pid > 0) {
+      const double reply = HandshakeUs(emu_path);
+      const Sample e = RunOnce(emu_argv, true);
+      if (reply < 0 || !e.ok) ++failures;
+      if (i >= 20) {
+        emu_reply.push_back(reply);
+        emu_fd.push_back(e.fd_us);
+        emu_exit.push_back(e.exit_us);
+      }
+    }
     if (i < 20) continue;
     floor_us.push_back(t.exit_us);
     unix_fd.push_back(u.fd_us);
     unix_exit.push_back(u.exit_us);
     mux_fd.push_back(m.fd_us);
     mux_exit.push_back(m.exit_us);
+  }
+  if (emu_pid > 0) {
+    kill(emu_pid, SIGTERM);
+    waitpid(emu_pid, nullptr, 0);
+    unlink(emu_ready.c_str());
   }
   stop = true;
   unix_server.join();
@@ -210,6 +290,20 @@ int main(int argc, char** argv) {
     const Stats s = Summarize(*row.v);
     std::printf("%-28s %9.0f %9.0f %8.2f\n", row.name, s.median, s.p90,
                 s.median / f.median);
+  }
+  if (emu_pid > 0) {
+    const Stats reply = Summarize(emu_reply);
+    const Stats fd = Summarize(emu_fd);
+    const Stats ex = Summarize(emu_exit);
+    std::printf("%-28s %9.0f %9.0f %8s\n", "emulator's own reply", reply.median,
+                reply.p90, "");
+    std::printf("%-28s %9.0f %9.0f %8.2f\n", "mux_emulator spawn->fd",
+                fd.median, fd.p90, fd.median / f.median);
+    std::printf("%-28s %9.0f %9s %8.2f\n", "  less the emulator's reply",
+                fd.median - reply.median, "",
+                (fd.median - reply.median) / f.median);
+    std::printf("%-28s %9.0f %9.0f %8.2f\n", "mux_emulator spawn->exit",
+                ex.median, ex.p90, ex.median / f.median);
   }
   if (failures != 0) {
     std::printf("FAILED: %d runs did not hand over an fd and exit 0\n",

@@ -16,7 +16,8 @@ bin=$(bazel "${startup[@]}" info "${opts[@]}" bazel-bin 2>/dev/null)
 rc=0
 
 echo "== spawn latency (what every ssh, scp and rsync waits for)"
-"$bin/bench/spawn_latency" --proxy="$bin/ssh-proxy" --runs="${SPAWN_RUNS:-2000}" || rc=1
+"$bin/bench/spawn_latency" --proxy="$bin/ssh-proxy" --mux-emulator="$bin/tests/e2e/mux_emulator" \
+  --runs="${SPAWN_RUNS:-2000}" || rc=1
 
 echo
 echo "== relay throughput"
