@@ -390,8 +390,44 @@ handshake_crashes = [
         script=[OK, OK, OK, P_ALL, OK, OK, P_ENOMEM])),
 ]
 
+# ---- relay_fuzzer: up length, down length (little-endian u16), flags, then (call, what) faults. ----
+# See fuzz/relay_fuzzer.cc. Calls: 0 splice, 1 read, 2 write, 3 poll. What % 5: 0 pass, 1 EINTR,
+# 2 EAGAIN (EINTR for poll), 3 EINVAL for splice (fall back to read/write), 4 short transfer.
+
+SPLICE, READ, WRITE, POLL = 0, 1, 2, 3
+PASS, EINTR, EAGAIN, EINVAL, SHORT = 0, 1, 2, 3, 4
+
+
+def rl(up, down, flags=0, faults=()):
+    out = bytes([up & 0xFF, up >> 8, down & 0xFF, down >> 8, flags])
+    for call, what in faults:
+        out += bytes([call, what])
+    return out
+
+
+relay = [
+    ("empty-both-ways", rl(0, 0)),
+    ("one-byte-each-way", rl(1, 1)),
+    ("max-both-ways", rl(0xFFFF, 0xFFFF)),
+    ("up-only", rl(5000, 0)),
+    ("down-only", rl(0, 5000)),
+    ("eintr-everywhere", rl(3000, 3000, 0, [(c, EINTR) for c in (SPLICE, SPLICE, POLL, WRITE)])),
+    ("eagain-spurious-wakeups", rl(3000, 3000, 0, [(SPLICE, EAGAIN), (SPLICE, EAGAIN)])),
+    ("short-splices", rl(4000, 4000, 0, [(SPLICE, SHORT + 5 * k) for k in range(10)])),
+    # Splice refused on the first fill: read/write from the start.
+    ("splice-refused-on-fill", rl(2000, 2000, 0, [(SPLICE, EINVAL)])),
+    # Splice refused on a drain, with bytes already in the pipe: they are read back out.
+    ("splice-refused-mid-transfer", rl(2000, 2000, 0, [(SPLICE, PASS), (SPLICE, EINVAL)])),
+    ("splice-refused-then-interrupted-recovery",
+     rl(2000, 2000, 0, [(SPLICE, PASS), (SPLICE, EINVAL), (READ, EINTR), (READ, SHORT + 5)])),
+    ("no-pipes-read-write", rl(3000, 3000, 2, [(READ, EINTR), (WRITE, SHORT + 10), (WRITE, EAGAIN)])),
+    ("hard-eio-on-first-splice", rl(1000, 1000, 1, [(SPLICE, 250)])),
+    ("hard-eio-on-write", rl(1000, 1000, 3, [(WRITE, 250)])),
+]
+
 if __name__ == "__main__":
     write("address_fuzzer", address, address_crashes)
     write("mux_reply_fuzzer", mux)
     write("cli_fuzzer", cli)
     write("mux_handshake_fuzzer", handshake, handshake_crashes)
+    write("relay_fuzzer", relay)

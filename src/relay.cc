@@ -119,10 +119,18 @@ class Pump {
         // back out of the pipe into the buffer (they fit: a pipe holds kChunk)
         // and copy from now on.
         SwitchToCopy();
-        const ssize_t back = sys_.Read(pipe_r_.get(), buf_.get(), pending_);
-        if (back != static_cast<ssize_t>(pending_)) {
-          return absl::InternalError(absl::StrCat(
-              "relay ", name_, ": cannot recover bytes from its pipe"));
+        size_t back = 0;
+        while (back < pending_) {
+          const ssize_t r =
+              sys_.Read(pipe_r_.get(), buf_.get() + back, pending_ - back);
+          if (r > 0) {
+            back += static_cast<size_t>(r);
+          } else if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
+            continue;  // The bytes are in the pipe: they will come.
+          } else {
+            return absl::InternalError(absl::StrCat(
+                "relay ", name_, ": cannot recover bytes from its pipe"));
+          }
         }
         off_ = 0;
         return Drain();
