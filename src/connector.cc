@@ -333,6 +333,11 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
   }
 }
 
+// What every "cannot pass the fd" error tells the user to do.
+constexpr absl::string_view kHint =
+    "ssh-proxy passes the connection back to ssh, so ssh_config needs "
+    "\"ProxyUseFdpass yes\"";
+
 }  // namespace
 
 std::string TargetName(const Target& target) {
@@ -370,9 +375,6 @@ absl::StatusOr<UniqueFd> Connect(const Target& target,
 }
 
 absl::Status CheckHandOffFd(int out_fd, Syscalls& sys) {
-  constexpr absl::string_view kHint =
-      "ssh-proxy passes the connection back to ssh, so ssh_config needs "
-      "\"ProxyUseFdpass yes\"";
   struct stat st;
   if (sys.Fstat(out_fd, &st) != 0) {
     return absl::FailedPreconditionError(
@@ -434,8 +436,7 @@ absl::Status HandOff(int out_fd, int fd, int64_t timeout_ms, Syscalls& sys) {
     }
     if (err == ENOTSOCK) {
       return absl::FailedPreconditionError(
-          "stdout is not a socket; ssh-proxy passes the connection back to "
-          "ssh, so ssh_config needs \"ProxyUseFdpass yes\"");
+          absl::StrCat("stdout is not a socket; ", kHint));
     }
     if (err == EPIPE || err == ECONNRESET) {
       return absl::UnavailableError(
