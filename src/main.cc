@@ -62,19 +62,14 @@ int Run(int argc, char** argv) {
   }
   Syscalls& sys = RealSyscalls();
   // Decided before connecting: a connection that cannot be handed over is
-  // wasted on the target.
-  absl::Status fd_passable = CheckHandOffFd(STDOUT_FILENO, sys);
-  bool relay = false;
-  switch (options->mode) {
-    case Options::Mode::kAuto:
-      relay = !fd_passable.ok();
-      break;
-    case Options::Mode::kFdPass:
-      if (!fd_passable.ok()) return Fail(fd_passable);
-      break;
-    case Options::Mode::kRelay:
-      relay = true;
-      break;
+  // wasted on the target. --relay needs no check.
+  bool relay = options->mode == Options::Mode::kRelay;
+  if (!relay) {
+    absl::Status fd_passable = CheckHandOffFd(STDOUT_FILENO, sys);
+    if (!fd_passable.ok()) {
+      if (options->mode == Options::Mode::kFdPass) return Fail(fd_passable);
+      relay = true;  // kAuto: stdout cannot carry an fd.
+    }
   }
   ConnectOptions connect_options;
   connect_options.timeout_ms = options->timeout_ms;
