@@ -47,6 +47,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "fuzz/fuzz_check.h"
@@ -131,7 +132,7 @@ int64_t ReplyPort(absl::string_view reply) {
   return v <= 0xFFFFFFFFll ? v : -1;
 }
 
-void CheckStatus(const absl::Status& s, bool handoff,
+void CheckStatus(const absl::Status& s, bool handoff, const Target& target,
                  const std::string& where) {
   const int exit_code = ExitCodeForStatus(s);
   switch (s.code()) {
@@ -157,6 +158,10 @@ void CheckStatus(const absl::Status& s, bool handoff,
     FUZZ_CHECK(
         IsPrintableLine(s.message()),
         where + " message not one printable line: " + Shown(s.message()));
+    // Every error names the target, whatever step failed.
+    FUZZ_CHECK(
+        absl::StrContains(s.message(), TargetName(target)),
+        where + " message does not name the target: " + Shown(s.message()));
   }
 }
 
@@ -205,17 +210,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   if (flags & 0x04) {
-    const absl::Status usable = CheckHandOffFd(fuzz::kHandOffFd, sys);
-    CheckStatus(usable, true, where + " CheckHandOffFd");
+    const absl::Status usable = CheckHandOffFd(fuzz::kHandOffFd, target, sys);
+    CheckStatus(usable, true, target, where + " CheckHandOffFd");
     Trace(where, "CheckHandOffFd", usable, sys, sys.NowMs());
     FUZZ_CHECK(sys.open_fds().empty(), where + " CheckHandOffFd opened an fd");
     if (!usable.ok()) return 0;
   }
 
+  // One budget for Connect and HandOff, as main() sets it.
   const int64_t start = sys.NowMs();
+  options.start_ms = start;
   sys.SetDeadline(start + timeout_ms);
   absl::StatusOr<UniqueFd> fd = Connect(target, options, sys);
-  CheckStatus(fd.status(), false, where + " Connect");
+  CheckStatus(fd.status(), false, target, where + " Connect");
   Trace(where, "Connect", fd.status(), sys, start);
 
   // The multiplexer only ever sees (a prefix of) the command.
@@ -241,6 +248,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   // Connected.
+  FUZZ_CHECK(sys.cwd_restored(),
+             where + " the working directory was not restored");
   FUZZ_CHECK(fd->valid() && fd->get() == sys.socket_fd(),
              where + " returned fd is not the socket");
   FUZZ_CHECK(
@@ -262,17 +271,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   if (flags & 0x08) {
     const int64_t handoff_start = sys.NowMs();
-    sys.SetDeadline(handoff_start + timeout_ms);
     const absl::Status handed =
-        HandOff(fuzz::kHandOffFd, fd->get(), timeout_ms, sys);
-    CheckStatus(handed, true, where + " HandOff");
+        HandOff(fuzz::kHandOffFd, fd->get(), target, options, sys);
+    CheckStatus(handed, true, target, where + " HandOff");
     Trace(where, "HandOff", handed, sys, handoff_start);
     FUZZ_CHECK(sys.open_fds().count(fd->get()) == 1,
                where + " HandOff closed the connection");
     if (handed.ok()) {
       FUZZ_CHECK(sys.handoff_fd_sent() == fd->get(), where);
     } else if (handed.code() == absl::StatusCode::kDeadlineExceeded) {
-      FUZZ_CHECK(sys.NowMs() >= handoff_start + timeout_ms,
+      FUZZ_CHECK(sys.NowMs() >= start + timeout_ms,
                  where + " HandOff timed out early");
     }
   }

@@ -151,7 +151,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::thread local_reader([&] { local_got = ReadAll(out[0]); });
   RelayStats stats;
   const absl::Status status =
-      ssh_proxy::Relay(in[0], out[1], conn[0], sys, &stats);
+      ssh_proxy::Relay(in[0], out[1], conn[0], "unix/fuzz", sys, &stats);
   // On success the relay has half-closed the socket and closed stdout's write
   // end, which ends both readers. After a failure, end them here. (No fd is
   // opened meanwhile, so closing out[1] a second time is only EBADF.)

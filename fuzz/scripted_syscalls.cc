@@ -140,7 +140,14 @@ int ScriptedSyscalls::Connect(int fd, const struct sockaddr* addr,
     if (target_.path.size() < sizeof(un.sun_path)) {
       FUZZ_CHECK(path == target_.path,
                  "connect to " + Shown(path) + " for " + Shown(target_.path));
+    } else if (cwd_ == Cwd::kTargetDir) {
+      // The fallback without /proc: relative to the socket's directory.
+      const std::string base = target_.path.substr(target_.path.rfind('/') + 1);
+      FUZZ_CHECK(path == base, "connect to " + Shown(path) +
+                                   " in the directory of " +
+                                   Shown(target_.path));
     } else {
+      FUZZ_CHECK(cwd_ == Cwd::kOriginal, "connect from a wrong directory");
       FUZZ_CHECK(inode_fd_ >= 0 && open_.count(inode_fd_) == 1,
                  "a long path connected without its O_PATH fd");
       FUZZ_CHECK(path == absl::StrCat("/proc/self/fd/", inode_fd_),
@@ -234,8 +241,29 @@ int ScriptedSyscalls::GetSockOpt(int fd, int level, int name, void* value,
 
 int ScriptedSyscalls::Open(const char* path, int flags) {
   Call("open");
-  FUZZ_CHECK(path != nullptr && path == target_.path,
-             "open of a path that is not the target's");
+  FUZZ_CHECK(path != nullptr, "open of a null path");
+  if (flags & O_DIRECTORY) {
+    // The long-path fallback: the working directory, then the socket's.
+    FUZZ_CHECK((flags & O_PATH) && (flags & O_CLOEXEC),
+               absl::StrCat("directory open flags ", flags));
+    FUZZ_CHECK(target_.kind != TargetKind::kVsock &&
+                   target_.path.size() >= sizeof(sockaddr_un::sun_path),
+               "a directory open for a short path");
+    const size_t slash = target_.path.rfind('/');
+    const std::string dir = slash == 0 ? "/" : target_.path.substr(0, slash);
+    const bool is_cwd = std::string(path) == ".";
+    FUZZ_CHECK(is_cwd ? cwd_fd_ < 0 : (path == dir && dir_fd_ < 0),
+               "open of the directory " + Shown(path));
+    switch (script_->Next() % 8) {
+      case 6:
+        return Fail(EACCES);
+      case 7:
+        return Fail(EMFILE);
+      default:
+        return (is_cwd ? cwd_fd_ : dir_fd_) = NewFd();
+    }
+  }
+  FUZZ_CHECK(path == target_.path, "open of a path that is not the target's");
   FUZZ_CHECK((flags & O_PATH) && (flags & O_CLOEXEC),
              absl::StrCat("open flags ", flags));
   FUZZ_CHECK(inode_fd_ < 0, "a second O_PATH open");
@@ -254,6 +282,16 @@ int ScriptedSyscalls::Open(const char* path, int flags) {
   }
 }
 
+int ScriptedSyscalls::Fchdir(int fd) {
+  Call("fchdir");
+  CheckOpen(fd, "fchdir");
+  FUZZ_CHECK(fd == cwd_fd_ || fd == dir_fd_,
+             absl::StrCat("fchdir to fd ", fd, ", not a directory fd"));
+  if (script_->Next() % 8 == 7) return Fail(EACCES);
+  cwd_ = fd == cwd_fd_ ? Cwd::kOriginal : Cwd::kTargetDir;
+  return 0;
+}
+
 int ScriptedSyscalls::Close(int fd) {
   Call("close");
   FUZZ_CHECK(open_.count(fd) == 1,
@@ -261,6 +299,8 @@ int ScriptedSyscalls::Close(int fd) {
                           ", which is not open or not the connector's"));
   open_.erase(fd);
   if (fd == inode_fd_) inode_fd_ = -1;
+  if (fd == cwd_fd_) cwd_fd_ = -1;
+  if (fd == dir_fd_) dir_fd_ = -1;
   ::close(fd);
   return 0;
 }
@@ -378,6 +418,9 @@ ssize_t ScriptedSyscalls::SendMsg(int fd, const struct msghdr* msg, int flags) {
   Call("sendmsg");
   FUZZ_CHECK(fd == kHandOffFd, absl::StrCat("sendmsg on fd ", fd));
   FUZZ_CHECK(flags & MSG_NOSIGNAL, "sendmsg without MSG_NOSIGNAL (SIGPIPE)");
+  // stdout is ssh's: blocking or not is its choice, so only MSG_DONTWAIT keeps
+  // the hand-off within --timeout.
+  FUZZ_CHECK(flags & MSG_DONTWAIT, "a blocking sendmsg on ssh's socket");
   // ssh wants exactly one data byte and one SCM_RIGHTS fd.
   FUZZ_CHECK(msg->msg_iovlen == 1 && msg->msg_iov[0].iov_len == 1,
              "sendmsg must carry exactly one data byte");

@@ -83,6 +83,7 @@ class ScriptedSyscalls final : public Syscalls {
   int GetSockOpt(int fd, int level, int name, void* value,
                  socklen_t* len) override;
   int Open(const char* path, int flags) override;
+  int Fchdir(int fd) override;
   int Close(int fd) override;
   int Fcntl(int fd, int cmd, int arg) override;
   int Fstat(int fd, struct stat* st) override;
@@ -113,6 +114,9 @@ class ScriptedSyscalls final : public Syscalls {
   // Whether the script made connect fail with ETIMEDOUT (the kernel's vsock
   // connect timeout, which the connector sets to the time left).
   bool timed_out() const { return timed_out_; }
+  // Whether the working directory is the one the connector started in (the
+  // long-path fallback must restore it).
+  bool cwd_restored() const { return cwd_ == Cwd::kOriginal; }
 
  private:
   void Call(const char* op);  // Counts a call; aborts on a spin.
@@ -135,6 +139,12 @@ class ScriptedSyscalls final : public Syscalls {
   std::set<int> open_;
   int socket_fd_ = -1;
   int inode_fd_ = -1;  // The O_PATH fd, while open.
+  // The long-path fallback without /proc: the saved working directory, the
+  // socket's directory, and which one is current.
+  enum class Cwd { kOriginal, kTargetDir };
+  int cwd_fd_ = -1;
+  int dir_fd_ = -1;
+  Cwd cwd_ = Cwd::kOriginal;
   int socket_flags_ = 0;
   bool connecting_ = false;  // Connect said EINPROGRESS/EINTR.
   std::string sent_;

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -25,8 +26,6 @@
 namespace ssh_proxy {
 namespace {
 
-// "No such file or directory (ENOENT)": the text a person reads and the name
-// they search for.
 // ErrnoStatus maps a failed system call to a status: nothing there (69),
 // timeout (75), or an OS error (71).
 absl::Status ErrnoStatus(int err, absl::string_view what) {
@@ -53,11 +52,15 @@ absl::Status ErrnoStatus(int err, absl::string_view what) {
   }
 }
 
-// A deadline on the injected monotonic clock.
+// A deadline on the injected monotonic clock: options.timeout_ms after
+// options.start_ms (or after now, if unset).
 class Deadline {
  public:
-  Deadline(Syscalls& sys, int64_t timeout_ms)
-      : sys_(sys), end_ms_(sys.NowMs() + timeout_ms), timeout_ms_(timeout_ms) {}
+  Deadline(Syscalls& sys, const ConnectOptions& options)
+      : sys_(sys),
+        end_ms_((options.start_ms >= 0 ? options.start_ms : sys.NowMs()) +
+                options.timeout_ms),
+        timeout_ms_(options.timeout_ms) {}
   // RemainingMs returns the milliseconds left, 0 once expired; fits poll()'s
   // int.
   int RemainingMs() const {
@@ -145,12 +148,66 @@ absl::Status ConnectSocket(Syscalls& sys, int fd, const struct sockaddr* addr,
 
 // SetBlocking clears O_NONBLOCK: ssh gets a socket as a plain connect() would
 // have made it.
-absl::Status SetBlocking(Syscalls& sys, int fd) {
+absl::Status SetBlocking(Syscalls& sys, int fd, absl::string_view name) {
   const int flags = sys.Fcntl(fd, F_GETFL, 0);
   if (flags < 0 || sys.Fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) < 0) {
-    return ErrnoStatus(errno, "fcntl(O_NONBLOCK)");
+    return ErrnoStatus(
+        errno, absl::StrCat("cannot connect to ", name, ": fcntl(O_NONBLOCK)"));
   }
   return absl::OkStatus();
+}
+
+// FillSunPath sets `addr` to the AF_UNIX address `path` (which must fit).
+socklen_t FillSunPath(struct sockaddr_un* addr, absl::string_view path) {
+  std::memset(addr, 0, sizeof(*addr));
+  addr->sun_family = AF_UNIX;
+  std::memcpy(addr->sun_path, path.data(), path.size());
+  return sizeof(*addr);
+}
+
+// ConnectThroughDirectory connects `fd` to `path`, whose last component fits
+// sun_path, by making the socket's directory the working directory for the
+// connect and restoring the old one after it: for long paths when /proc is
+// not mounted. The process is single-threaded while it connects.
+absl::Status ConnectThroughDirectory(Syscalls& sys, int fd,
+                                     const std::string& path,
+                                     const Deadline& deadline,
+                                     absl::string_view name) {
+  const size_t slash = path.rfind('/');  // The grammar's paths are absolute.
+  const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
+  const std::string base = path.substr(slash + 1);
+  struct sockaddr_un addr;
+  if (base.empty() || base.size() >= sizeof(addr.sun_path)) {
+    return absl::InternalError(absl::StrCat(
+        "cannot connect to ", name, ": the path is ", path.size(),
+        " bytes, longer than sun_path, and /proc is not mounted: connecting "
+        "to it needs /proc/self/fd (or a last component under ",
+        sizeof(addr.sun_path), " bytes)"));
+  }
+  UniqueFd old_cwd(&sys, sys.Open(".", O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!old_cwd.valid()) {
+    return ErrnoStatus(errno, absl::StrCat("cannot connect to ", name,
+                                           ": open of the working directory"));
+  }
+  UniqueFd dir_fd(&sys,
+                  sys.Open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!dir_fd.valid()) {
+    return ErrnoStatus(errno, absl::StrCat("cannot connect to ", name,
+                                           ": open of its directory"));
+  }
+  if (sys.Fchdir(dir_fd.get()) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("cannot connect to ", name,
+                                           ": fchdir to its directory"));
+  }
+  const socklen_t len = FillSunPath(&addr, base);
+  absl::Status status = ConnectSocket(
+      sys, fd, reinterpret_cast<struct sockaddr*>(&addr), len, deadline, name);
+  if (sys.Fchdir(old_cwd.get()) != 0) {
+    return ErrnoStatus(errno,
+                       absl::StrCat("cannot connect to ", name,
+                                    ": fchdir back to the working directory"));
+  }
+  return status;
 }
 
 absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path,
@@ -159,34 +216,45 @@ absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path,
                                      Syscalls& sys, absl::string_view name) {
   UniqueFd fd(
       &sys, sys.Socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
-  if (!fd.valid()) return ErrnoStatus(errno, "socket(AF_UNIX)");
-
-  struct sockaddr_un addr;
-  std::memset(&addr, 0, sizeof(addr));
-  addr.sun_family = AF_UNIX;
+  if (!fd.valid()) {
+    return ErrnoStatus(
+        errno, absl::StrCat("cannot connect to ", name, ": socket(AF_UNIX)"));
+  }
   // The grammar guarantees an absolute, non-empty path, so it can never become
   // an abstract one.
-  UniqueFd inode;
+  struct sockaddr_un addr;
   if (path.size() < sizeof(addr.sun_path)) {
-    std::memcpy(addr.sun_path, path.data(), path.size());
-  } else {
-    // Too long for sun_path: open the socket inode with O_PATH and connect
-    // through the magic link /proc/self/fd/N, which the kernel resolves to the
-    // same inode at any path length.
-    inode = UniqueFd(&sys, sys.Open(path.c_str(), O_PATH | O_CLOEXEC));
-    if (!inode.valid()) {
-      return ErrnoStatus(errno,
-                         absl::StrCat("cannot open ", name, " (O_PATH)"));
-    }
-    const std::string proc = absl::StrCat("/proc/self/fd/", inode.get());
-    std::memcpy(addr.sun_path, proc.data(), proc.size());
-    Log(options,
-        absl::StrCat("path is ", path.size(),
-                     " bytes, longer than sun_path: connecting via ", proc));
+    const socklen_t len = FillSunPath(&addr, path);
+    absl::Status status =
+        ConnectSocket(sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
+                      len, deadline, name);
+    if (!status.ok()) return status;
+    return fd;
   }
+  // Too long for sun_path: open the socket inode with O_PATH and connect
+  // through the magic link /proc/self/fd/N, which the kernel resolves to the
+  // same inode at any path length.
+  UniqueFd inode(&sys, sys.Open(path.c_str(), O_PATH | O_CLOEXEC));
+  if (!inode.valid()) {
+    return ErrnoStatus(errno, absl::StrCat("cannot open ", name, " (O_PATH)"));
+  }
+  const std::string proc = absl::StrCat("/proc/self/fd/", inode.get());
+  Log(options,
+      absl::StrCat("path is ", path.size(),
+                   " bytes, longer than sun_path: connecting via ", proc));
+  const socklen_t len = FillSunPath(&addr, proc);
   absl::Status status =
       ConnectSocket(sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
-                    sizeof(addr), deadline, name);
+                    len, deadline, name);
+  if (status.ok()) return fd;
+  // The O_PATH open just found the socket, so ENOENT here means the magic link
+  // is missing (/proc not mounted), not the socket: never report a live socket
+  // as missing.
+  if (status.code() != absl::StatusCode::kNotFound) return status;
+  Log(options, absl::StrCat(proc,
+                            " does not exist (/proc not mounted?): "
+                            "connecting through the socket's directory"));
+  status = ConnectThroughDirectory(sys, fd.get(), path, deadline, name);
   if (!status.ok()) return status;
   return fd;
 }
@@ -204,7 +272,8 @@ absl::StatusOr<UniqueFd> ConnectVsock(const Target& target,
           "cannot connect to ", name, ": ", ErrnoText(err),
           "; this kernel has no AF_VSOCK (load vhost_vsock or vmw_vsock)"));
     }
-    return ErrnoStatus(err, "socket(AF_VSOCK)");
+    return ErrnoStatus(
+        err, absl::StrCat("cannot connect to ", name, ": socket(AF_VSOCK)"));
   }
   // The kernel's own connect timeout (2 s by default) would cut a slow VM short
   // of --timeout.
@@ -214,7 +283,9 @@ absl::StatusOr<UniqueFd> ConnectVsock(const Target& target,
   tv.tv_usec = (remaining % 1000) * 1000;
   if (sys.SetSockOpt(fd.get(), AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT, &tv,
                      sizeof(tv)) != 0) {
-    return ErrnoStatus(errno, "setsockopt(SO_VM_SOCKETS_CONNECT_TIMEOUT)");
+    return ErrnoStatus(
+        errno, absl::StrCat("cannot connect to ", name,
+                            ": setsockopt(SO_VM_SOCKETS_CONNECT_TIMEOUT)"));
   }
   struct sockaddr_vm addr;
   std::memset(&addr, 0, sizeof(addr));
@@ -294,10 +365,10 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n == 0 || (n < 0 && errno == ECONNRESET)) {
       if (parser.received().empty()) {
-        return absl::UnavailableError(
-            absl::StrCat("nothing listening on guest port ", target.port,
-                         ": the multiplexer ", EscapeForMessage(target.path),
-                         " closed the connection without a reply"));
+        return absl::UnavailableError(absl::StrCat(
+            "cannot connect to ", name, ": nothing listening on guest port ",
+            target.port,
+            ": the multiplexer closed the connection without a reply"));
       }
       return absl::DataLossError(
           absl::StrCat("protocol error from the multiplexer of ", name,
@@ -348,7 +419,7 @@ std::string TargetName(const Target& target) {
 
 absl::StatusOr<UniqueFd> Connect(const Target& target,
                                  const ConnectOptions& options, Syscalls& sys) {
-  const Deadline deadline(sys, options.timeout_ms);
+  const Deadline deadline(sys, options);
   const std::string name = TargetName(target);
   Log(options, absl::StrCat("connecting to ", name, " (timeout ",
                             TimeoutText(deadline), ")"));
@@ -363,39 +434,57 @@ absl::StatusOr<UniqueFd> Connect(const Target& target,
       break;
   }
   if (!fd.ok()) return fd.status();
+  if (fd->get() <= STDERR_FILENO) {
+    // One of fds 0-2 was closed when we started: our own output or ssh's
+    // stdio would go into the connection. main() prevents it
+    // (SanitizeStdFds); refuse rather than mix streams if that ever fails.
+    return absl::InternalError(
+        absl::StrCat("cannot connect to ", name, ": the connection got fd ",
+                     fd->get(), ", a standard descriptor that was closed"));
+  }
   Log(options, "connected");
   if (target.kind == TargetKind::kVsockMux) {
     absl::Status handshake =
         MuxHandshake(sys, fd->get(), target, deadline, options, name);
     if (!handshake.ok()) return handshake;
   }
-  absl::Status blocking = SetBlocking(sys, fd->get());
+  absl::Status blocking = SetBlocking(sys, fd->get(), name);
   if (!blocking.ok()) return blocking;
   return fd;
 }
 
-absl::Status CheckHandOffFd(int out_fd, Syscalls& sys) {
+absl::Status CheckHandOffFd(int out_fd, const Target& target, Syscalls& sys) {
+  const std::string what = absl::StrCat("cannot pass the connection to ",
+                                        TargetName(target), " back to ssh: ");
   struct stat st;
   if (sys.Fstat(out_fd, &st) != 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("stdout is not usable (", ErrnoText(errno), "); ", kHint));
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, "stdout is not usable (", ErrnoText(errno), "); ", kHint));
   }
   if (!S_ISSOCK(st.st_mode)) {
     return absl::FailedPreconditionError(
-        absl::StrCat("stdout is not a socket; ", kHint));
+        absl::StrCat(what, "stdout is not a socket; ", kHint));
   }
   int domain = 0;
   socklen_t len = sizeof(domain);
   if (sys.GetSockOpt(out_fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) != 0 ||
       domain != AF_UNIX) {
     return absl::FailedPreconditionError(absl::StrCat(
+        what,
         "stdout is not a UNIX socket and cannot carry a file descriptor; ",
         kHint));
   }
   return absl::OkStatus();
 }
 
-absl::Status HandOff(int out_fd, int fd, int64_t timeout_ms, Syscalls& sys) {
+absl::Status HandOff(int out_fd, int fd, const Target& target,
+                     const ConnectOptions& options, Syscalls& sys) {
+  const std::string what = absl::StrCat("cannot pass the connection to ",
+                                        TargetName(target), " back to ssh");
+  if (fd == out_fd) {
+    return absl::InternalError(
+        absl::StrCat(what, ": the connection is stdout itself"));
+  }
   // ssh requires exactly one data byte (its value is not checked) and one
   // SCM_RIGHTS fd.
   char byte = '\0';
@@ -417,33 +506,32 @@ absl::Status HandOff(int out_fd, int fd, int64_t timeout_ms, Syscalls& sys) {
   cmsg->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
 
-  const Deadline deadline(sys, timeout_ms);
+  const Deadline deadline(sys, options);
   for (;;) {
-    const ssize_t n = sys.SendMsg(out_fd, &msg, MSG_NOSIGNAL);
+    // MSG_DONTWAIT, not O_NONBLOCK: stdout's file status flags are shared with
+    // ssh. A blocking sendmsg on a full socket nobody reads would never end.
+    const ssize_t n = sys.SendMsg(out_fd, &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (n == 1) return absl::OkStatus();
     if (n >= 0) {
       // A stream socket never sends 0 of 1 byte; refuse to spin if it does.
-      return absl::InternalError(
-          "cannot pass the connection to ssh: sendmsg sent no byte");
+      return absl::InternalError(absl::StrCat(what, ": sendmsg sent no byte"));
     }
     const int err = errno;
     if (err == EINTR) continue;
     if (err == EAGAIN) {
-      absl::Status ready = WaitFor(sys, out_fd, POLLOUT, deadline,
-                                   "cannot pass the connection to ssh");
+      absl::Status ready = WaitFor(sys, out_fd, POLLOUT, deadline, what);
       if (!ready.ok()) return ready;
       continue;
     }
     if (err == ENOTSOCK) {
       return absl::FailedPreconditionError(
-          absl::StrCat("stdout is not a socket; ", kHint));
+          absl::StrCat(what, ": stdout is not a socket; ", kHint));
     }
     if (err == EPIPE || err == ECONNRESET) {
       return absl::UnavailableError(
-          absl::StrCat("cannot pass the connection to ssh: ", ErrnoText(err),
-                       " (ssh went away)"));
+          absl::StrCat(what, ": ", ErrnoText(err), " (ssh went away)"));
     }
-    return ErrnoStatus(err, "cannot pass the connection to ssh: sendmsg");
+    return ErrnoStatus(err, absl::StrCat(what, ": sendmsg"));
   }
 }
 

@@ -36,10 +36,14 @@
 namespace ssh_proxy {
 
 struct ConnectOptions {
-  // The whole connection (connect and, for vsock-mux, the complete reply) must
-  // finish within this many milliseconds, counted from the start of Connect.
-  // Must be positive.
+  // The time budget: every step (connect, for vsock-mux the complete reply,
+  // and HandOff) must finish within this many milliseconds, counted from
+  // `start_ms`. Must be positive.
   int64_t timeout_ms = 10'000;
+  // When the budget started, on Syscalls::NowMs's clock; -1 means "when
+  // Connect (or HandOff) is called". main() sets it once, so that connecting
+  // and handing off share one --timeout.
+  int64_t start_ms = -1;
   // If set, receives one line per step (without "\n") for -v.
   std::function<void(absl::string_view)> log;
 };
@@ -60,23 +64,38 @@ std::string TargetName(const Target& target);
 //              "CONNECT <port>\n", then the reply "OK <u32>\n" (mux_reply.h)
 //              read exactly through its "\n": bytes the guest sent after it
 //              stay in the socket.
+//              If /proc is not mounted (the magic link is missing), the
+//              connect goes through the socket's directory as the working
+//              directory instead (restored afterwards), when the last path
+//              component fits sun_path; otherwise it fails with an OS error
+//              (71) saying that /proc is needed. A live socket is never
+//              reported as missing.
 // On success returns the connected socket: blocking, close-on-exec, owned by
-// the caller. On failure returns an error as described above, and every fd it
-// opened is closed.
+// the caller, and never one of fds 0-2 (main() keeps them open, see
+// SanitizeStdFds; a socket landing there would mix our output into the
+// connection, so Connect refuses it with an OS error). On failure returns an
+// error as described above whose message names the target and the failed
+// step, and every fd it opened is closed.
 absl::StatusOr<UniqueFd> Connect(const Target& target,
                                  const ConnectOptions& options, Syscalls& sys);
 
 // CheckHandOffFd checks that `out_fd` can carry SCM_RIGHTS: it must be an
-// AF_UNIX socket. Returns OK, or FailedPrecondition with a message telling to
-// set `ProxyUseFdpass yes`.
-absl::Status CheckHandOffFd(int out_fd, Syscalls& sys);
+// AF_UNIX socket. Returns OK, or FailedPrecondition with a message naming
+// `target` and telling to set `ProxyUseFdpass yes`.
+absl::Status CheckHandOffFd(int out_fd, const Target& target, Syscalls& sys);
 
-// HandOff sends `fd` over `out_fd` as ssh expects: one '\0' data byte and one
-// SCM_RIGHTS fd, MSG_NOSIGNAL, retried on EINTR and (polling, at most
-// `timeout_ms`) on EAGAIN. Does not close `fd`. Returns OK once sent; otherwise
-// FailedPrecondition if `out_fd` is not a socket (ENOTSOCK), Unavailable if ssh
-// went away (EPIPE, ECONNRESET), DeadlineExceeded, or Internal.
-absl::Status HandOff(int out_fd, int fd, int64_t timeout_ms, Syscalls& sys);
+// HandOff sends `fd` (the connection to `target`) over `out_fd` as ssh
+// expects: one '\0' data byte and one SCM_RIGHTS fd. Each sendmsg is
+// non-blocking for that call only (MSG_DONTWAIT | MSG_NOSIGNAL: the file status
+// flags of `out_fd`, which ssh shares, are never changed), retried on EINTR
+// and, polling, on EAGAIN until the budget of `options` (timeout_ms from
+// start_ms) is spent. Does not close `fd`. Returns OK once sent; otherwise, with
+// a message naming `target`: FailedPrecondition if `out_fd` is not a socket
+// (ENOTSOCK), Unavailable if ssh went away (EPIPE, ECONNRESET),
+// DeadlineExceeded when the budget is spent (a full socket nobody reads), or
+// Internal.
+absl::Status HandOff(int out_fd, int fd, const Target& target,
+                     const ConnectOptions& options, Syscalls& sys);
 
 }  // namespace ssh_proxy
 

@@ -1,6 +1,7 @@
 // ssh-proxy: main() only wires the pieces: the command line (cli.h), the
 // address grammar (address.h), and the connector. It owns all output.
 
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -21,68 +22,128 @@
 namespace ssh_proxy {
 namespace {
 
+// SanitizeStdFds does for ssh-proxy what OpenSSH's sanitise_stdfd() does for
+// its own programs, and must run before anything else opens a descriptor: each
+// of fds 0-2 that is closed gets /dev/null, so that no socket we open can
+// become stdin, stdout or stderr (our messages would go into the connection,
+// a relay would copy the connection onto itself). Returns a bit mask of the
+// fds that were closed (bit N for fd N), or -1 with errno set if /dev/null
+// cannot be opened.
+int SanitizeStdFds() {
+  int closed = 0;
+  for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+    if (fcntl(fd, F_GETFD) < 0 && errno == EBADF) closed |= 1 << fd;
+  }
+  for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; ++fd) {
+    if (!(closed & (1 << fd))) continue;
+    // open() returns the lowest free descriptor, which is `fd`: lower ones
+    // are open by now.
+    const int null_fd = open("/dev/null", O_RDWR);
+    if (null_fd < 0) return -1;
+    if (null_fd != fd) {
+      const int err = dup2(null_fd, fd) < 0 ? errno : 0;
+      close(null_fd);
+      if (err != 0) {
+        errno = err;
+        return -1;
+      }
+    }
+  }
+  return closed;
+}
+
 // WriteAll writes all of `text` to `fd`, retrying on EINTR and short writes.
-// Output is best effort: a failure to print is not reported (there is nowhere
-// left to report it).
-void WriteAll(int fd, absl::string_view text) {
+// Returns 0, or the errno of the write that failed (ENOSPC for a write that
+// made no progress).
+int WriteAll(int fd, absl::string_view text) {
   while (!text.empty()) {
     const ssize_t n = write(fd, text.data(), text.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      return;
+      return errno;
     }
+    if (n == 0) return ENOSPC;
     text.remove_prefix(static_cast<size_t>(n));
   }
+  return 0;
 }
 
 int Fail(const absl::Status& status) {
+  // Best effort: if stderr itself fails there is nowhere left to say so; the
+  // exit code still does.
   WriteAll(STDERR_FILENO, absl::StrCat("ssh-proxy: ", status.message(), "\n"));
   return ExitCodeForStatus(status);
 }
 
+// Print writes what --help, --version and --dry-run print to stdout and
+// reports a failed or short write like GNU tools do (exit 71): a caller that
+// reads our output must not mistake nothing for an answer. A stdout that was
+// closed when we started counts as a failed write (EBADF), although
+// SanitizeStdFds put /dev/null there.
+int Print(absl::string_view text, bool stdout_was_closed) {
+  const int err = stdout_was_closed ? EBADF : WriteAll(STDOUT_FILENO, text);
+  if (err == 0) return kExitOk;
+  return Fail(absl::InternalError(
+      absl::StrCat("cannot write to stdout: ", ErrnoText(err))));
+}
+
 int Run(int argc, char** argv) {
+  const int closed_std_fds = SanitizeStdFds();
+  if (closed_std_fds < 0) {
+    return Fail(absl::InternalError(
+        absl::StrCat("cannot open /dev/null for a closed standard descriptor: ",
+                     ErrnoText(errno))));
+  }
+  const bool stdout_was_closed = closed_std_fds & (1 << STDOUT_FILENO);
   const std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   absl::StatusOr<Options> options = ParseCommandLine(args);
   if (!options.ok()) return Fail(options.status());
   switch (options->action) {
     case Options::Action::kHelp:
-      WriteAll(STDOUT_FILENO, UsageText());
-      return kExitOk;
+      return Print(UsageText(), stdout_was_closed);
     case Options::Action::kVersion:
-      WriteAll(STDOUT_FILENO, absl::StrCat(kVersionString, "\n"));
-      return kExitOk;
+      return Print(absl::StrCat(kVersionString, "\n"), stdout_was_closed);
     case Options::Action::kRun:
       break;
   }
   absl::StatusOr<Target> target = ParseTarget(options->host, options->port);
   if (!target.ok()) return Fail(target.status());
   if (options->dry_run) {
-    WriteAll(STDOUT_FILENO, absl::StrCat(DescribeTarget(*target), "\n"));
-    return kExitOk;
+    return Print(absl::StrCat(DescribeTarget(*target), "\n"),
+                 stdout_was_closed);
   }
   Syscalls& sys = RealSyscalls();
+  ConnectOptions connect_options;
+  connect_options.timeout_ms = options->timeout_ms;
+  // One --timeout for every step: connecting, the handshake and the hand-off.
+  connect_options.start_ms = sys.NowMs();
+  if (options->verbose) {
+    connect_options.log = [](absl::string_view line) {
+      WriteAll(STDERR_FILENO, absl::StrCat("ssh-proxy: debug: ", line, "\n"));
+    };
+    if (closed_std_fds != 0) {
+      connect_options.log(
+          absl::StrCat("standard descriptor(s) closed at start, now /dev/null:",
+                       (closed_std_fds & 1) ? " stdin" : "",
+                       (closed_std_fds & 2) ? " stdout" : "",
+                       (closed_std_fds & 4) ? " stderr" : ""));
+    }
+  }
   // Decided before connecting: a connection that cannot be handed over is
   // wasted on the target. --relay needs no check.
   bool relay = options->mode == Options::Mode::kRelay;
   if (!relay) {
-    absl::Status fd_passable = CheckHandOffFd(STDOUT_FILENO, sys);
+    absl::Status fd_passable = CheckHandOffFd(STDOUT_FILENO, *target, sys);
     if (!fd_passable.ok()) {
       if (options->mode == Options::Mode::kFdPass) return Fail(fd_passable);
       relay = true;  // kAuto: stdout cannot carry an fd.
     }
   }
-  ConnectOptions connect_options;
-  connect_options.timeout_ms = options->timeout_ms;
-  if (options->verbose) {
-    connect_options.log = [](absl::string_view line) {
-      WriteAll(STDERR_FILENO, absl::StrCat("ssh-proxy: debug: ", line, "\n"));
-    };
-  }
   absl::StatusOr<UniqueFd> fd = Connect(*target, connect_options, sys);
   if (!fd.ok()) return Fail(fd.status());
   if (!relay) {
     absl::Status handed =
-        HandOff(STDOUT_FILENO, fd->get(), options->timeout_ms, sys);
+        HandOff(STDOUT_FILENO, fd->get(), *target, connect_options, sys);
     if (!handed.ok()) return Fail(handed);
     if (connect_options.log)
       connect_options.log("passed the connection to ssh");
@@ -97,8 +158,8 @@ int Run(int argc, char** argv) {
   // leaves SIGPIPE ignored for us, but that is not promised.
   signal(SIGPIPE, SIG_IGN);
   RelayStats stats;
-  absl::Status relayed =
-      Relay(STDIN_FILENO, STDOUT_FILENO, fd->get(), sys, &stats);
+  absl::Status relayed = Relay(STDIN_FILENO, STDOUT_FILENO, fd->get(),
+                               TargetName(*target), sys, &stats);
   if (!relayed.ok()) return Fail(relayed);
   if (connect_options.log) {
     connect_options.log(absl::StrCat("relay ended: ", stats.to_socket,

@@ -1,15 +1,18 @@
 #include "src/relay.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
 #include <cstring>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -23,24 +26,78 @@ namespace {
 // One pipe's default capacity: the most either direction holds at once.
 constexpr size_t kChunk = 64 * 1024;
 
-bool IsSocket(Syscalls& sys, int fd) {
+// How a direction's destination can be written without blocking, given that
+// only `sock` is ours to make non-blocking.
+enum class Sink {
+  kNonBlocking,  // Never blocks: our socket, our own descriptor of a
+                 // terminal, a regular file or a block device.
+  kSocket,       // A socket shared with ssh: send with MSG_DONTWAIT.
+  kPipe,         // A pipe or FIFO shared with ssh: splice with
+                 // SPLICE_F_NONBLOCK, or poll and write at most PIPE_BUF.
+};
+
+// One end of a direction as the relay found it.
+struct End {
+  int fd = -1;
+  bool is_socket = false;
+  Sink sink = Sink::kNonBlocking;
+};
+
+// Classify finds out how to use a descriptor shared with ssh. A terminal (or
+// other character device) gets a non-blocking descriptor of its own, opened
+// through /proc/self/fd, held in `reopened`; failing that it is treated like
+// a pipe: polled, and written at most PIPE_BUF bytes at a time.
+End Classify(Syscalls& sys, int fd, bool for_writing, UniqueFd* reopened) {
+  End end;
+  end.fd = fd;
   struct stat st;
-  return sys.Fstat(fd, &st) == 0 && S_ISSOCK(st.st_mode);
+  if (sys.Fstat(fd, &st) != 0) {
+    end.sink = Sink::kPipe;  // Unknown: the careful way.
+    return end;
+  }
+  if (S_ISSOCK(st.st_mode)) {
+    end.is_socket = true;
+    end.sink = Sink::kSocket;
+  } else if (S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)) {
+    end.sink = Sink::kNonBlocking;
+  } else if (S_ISCHR(st.st_mode) && for_writing) {
+    *reopened =
+        UniqueFd(&sys, sys.Open(absl::StrCat("/proc/self/fd/", fd).c_str(),
+                                O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+    if (reopened->valid()) {
+      end.fd = reopened->get();
+      end.sink = Sink::kNonBlocking;
+    } else {
+      end.sink = Sink::kPipe;
+    }
+  } else {
+    end.sink = Sink::kPipe;
+  }
+  return end;
 }
 
 // One direction of the relay: src -> (pipe or buffer) -> dst.
 class Pump {
  public:
-  Pump(Syscalls& sys, const char* name, int src, int dst, bool dst_is_socket,
-       uint64_t* counter)
+  // `dst` as Classify found it; `dst_fd_to_close` is the descriptor to close
+  // at the end if dst is not a socket (the one we were given, not our own
+  // reopened one).
+  Pump(Syscalls& sys, std::string name, int src, bool src_is_shared_socket,
+       End dst, int dst_fd_to_close, uint64_t* counter)
       : sys_(sys),
-        name_(name),
+        name_(std::move(name)),
         src_(src),
+        src_is_shared_socket_(src_is_shared_socket),
         dst_(dst),
-        dst_is_socket_(dst_is_socket),
+        dst_fd_to_close_(dst_fd_to_close),
         counter_(counter) {
     int fds[2];
-    if (sys_.Pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
+    if (dst_.sink == Sink::kSocket) {
+      // splice into a socket blocks if the socket does (SPLICE_F_NONBLOCK
+      // covers only the pipe), and this socket's flags are ssh's: copy with
+      // send(MSG_DONTWAIT) instead.
+      SwitchToCopy();
+    } else if (sys_.Pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
       pipe_r_ = UniqueFd(&sys_, fds[0]);
       pipe_w_ = UniqueFd(&sys_, fds[1]);
     } else {
@@ -51,7 +108,7 @@ class Pump {
   bool done() const { return done_; }
   // The fd and event to wait for before the next Step.
   struct pollfd PollFd() const {
-    if (pending_ > 0) return {dst_, POLLOUT, 0};
+    if (pending_ > 0) return {dst_.fd, POLLOUT, 0};
     return {src_, POLLIN, 0};
   }
 
@@ -78,6 +135,8 @@ class Pump {
     if (!buf_) buf_ = std::make_unique<char[]>(kChunk);
   }
 
+  // Fill takes what src has, into the pipe or the buffer. Called only once
+  // poll said src is readable (or hung up), so a read cannot block.
   absl::Status Fill() {
     ssize_t n;
     if (use_splice_) {
@@ -88,6 +147,9 @@ class Pump {
         SwitchToCopy();
         return Fill();
       }
+    } else if (src_is_shared_socket_) {
+      n = sys_.Recv(src_, buf_.get(), kChunk, MSG_DONTWAIT);
+      off_ = 0;
     } else {
       n = sys_.Read(src_, buf_.get(), kChunk);
       off_ = 0;
@@ -101,42 +163,73 @@ class Pump {
       return absl::OkStatus();
     }
     if (errno == EAGAIN || errno == EINTR) return absl::OkStatus();
-    if (errno == ECONNRESET) {
-      return absl::UnavailableError(absl::StrCat(
-          "relay ", name_, ": the connection was reset: ", ErrnoText(errno)));
+    return Failure("read");
+  }
+
+  // RecoverFromPipe takes the pending bytes back out of the pipe into the
+  // buffer (they fit: a pipe holds kChunk) so that copying can go on.
+  absl::Status RecoverFromPipe() {
+    SwitchToCopy();
+    size_t back = 0;
+    while (back < pending_) {
+      const ssize_t r =
+          sys_.Read(pipe_r_.get(), buf_.get() + back, pending_ - back);
+      if (r > 0) {
+        back += static_cast<size_t>(r);
+      } else if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
+        continue;  // The bytes are in the pipe: they will come.
+      } else {
+        return absl::InternalError(absl::StrCat(
+            "relay ", name_, ": cannot recover bytes from its pipe"));
+      }
     }
-    return absl::InternalError(
-        absl::StrCat("relay ", name_, ": read: ", ErrnoText(errno)));
+    off_ = 0;
+    return absl::OkStatus();
+  }
+
+  // Write writes from the buffer to dst without blocking.
+  ssize_t Write() {
+    switch (dst_.sink) {
+      case Sink::kSocket:
+        return sys_.Send(dst_.fd, buf_.get() + off_, pending_,
+                         MSG_DONTWAIT | MSG_NOSIGNAL);
+      case Sink::kPipe: {
+        // A blocking pipe takes a write of up to PIPE_BUF bytes at once when
+        // poll says it has room; a larger one would wait for the reader.
+        struct pollfd pfd = {dst_.fd, POLLOUT, 0};
+        const int ready = sys_.Poll(&pfd, 1, 0);
+        if (ready <= 0) {
+          if (ready == 0) errno = EAGAIN;
+          return -1;
+        }
+        if ((pfd.revents & POLLOUT) == 0) {
+          // POLLERR or POLLHUP: the write reports why.
+          return sys_.Write(dst_.fd, buf_.get() + off_, 1);
+        }
+        return sys_.Write(dst_.fd, buf_.get() + off_,
+                          std::min<size_t>(pending_, PIPE_BUF));
+      }
+      case Sink::kNonBlocking:
+        return sys_.Write(dst_.fd, buf_.get() + off_, pending_);
+    }
+    return -1;  // Unreachable: every Sink returns above.
   }
 
   absl::Status Drain() {
     ssize_t n;
     if (use_splice_) {
-      n = sys_.Splice(pipe_r_.get(), dst_, pending_,
+      // Non-blocking both ways: dst is a pipe (SPLICE_F_NONBLOCK covers it)
+      // or never blocks.
+      n = sys_.Splice(pipe_r_.get(), dst_.fd, pending_,
                       SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
       if (n < 0 && errno == EINVAL) {
-        // dst cannot take a splice (O_APPEND file, terminal): take the bytes
-        // back out of the pipe into the buffer (they fit: a pipe holds kChunk)
-        // and copy from now on.
-        SwitchToCopy();
-        size_t back = 0;
-        while (back < pending_) {
-          const ssize_t r =
-              sys_.Read(pipe_r_.get(), buf_.get() + back, pending_ - back);
-          if (r > 0) {
-            back += static_cast<size_t>(r);
-          } else if (r < 0 && (errno == EINTR || errno == EAGAIN)) {
-            continue;  // The bytes are in the pipe: they will come.
-          } else {
-            return absl::InternalError(absl::StrCat(
-                "relay ", name_, ": cannot recover bytes from its pipe"));
-          }
-        }
-        off_ = 0;
+        // dst cannot take a splice (O_APPEND file, terminal): copy from now on.
+        absl::Status recovered = RecoverFromPipe();
+        if (!recovered.ok()) return recovered;
         return Drain();
       }
     } else {
-      n = sys_.Write(dst_, buf_.get() + off_, pending_);
+      n = Write();
     }
     if (n > 0) {
       pending_ -= static_cast<size_t>(n);
@@ -151,15 +244,20 @@ class Pump {
       // direction, not the relay.
       pending_ = 0;
       src_eof_ = true;
-      done_ = true;
+      Finish();
       return absl::OkStatus();
     }
-    if (errno == ECONNRESET) {
+    return Failure("write");
+  }
+
+  absl::Status Failure(absl::string_view call) const {
+    const int err = errno;
+    if (err == ECONNRESET) {
       return absl::UnavailableError(absl::StrCat(
-          "relay ", name_, ": the connection was reset: ", ErrnoText(errno)));
+          "relay ", name_, ": the connection was reset: ", ErrnoText(err)));
     }
     return absl::InternalError(
-        absl::StrCat("relay ", name_, ": write: ", ErrnoText(errno)));
+        absl::StrCat("relay ", name_, ": ", call, ": ", ErrnoText(err)));
   }
 
   // Finish passes the end on: a half-close towards the remote, or EOF to our
@@ -168,18 +266,19 @@ class Pump {
     done_ = true;
     pipe_r_.reset();
     pipe_w_.reset();
-    if (dst_is_socket_) {
-      sys_.Shutdown(dst_, SHUT_WR);
+    if (dst_.is_socket) {
+      sys_.Shutdown(dst_.fd, SHUT_WR);
     } else {
-      sys_.Close(dst_);
+      sys_.Close(dst_fd_to_close_);
     }
   }
 
   Syscalls& sys_;
-  const char* const name_;
+  const std::string name_;
   const int src_;
-  const int dst_;
-  const bool dst_is_socket_;
+  const bool src_is_shared_socket_;
+  const End dst_;
+  const int dst_fd_to_close_;
   uint64_t* const counter_;
   UniqueFd pipe_r_;
   UniqueFd pipe_w_;
@@ -193,21 +292,35 @@ class Pump {
 
 }  // namespace
 
-absl::Status Relay(int in_fd, int out_fd, int sock, Syscalls& sys,
-                   RelayStats* stats) {
+absl::Status Relay(int in_fd, int out_fd, int sock, absl::string_view name,
+                   Syscalls& sys, RelayStats* stats) {
   RelayStats local;
   if (stats == nullptr) stats = &local;
+  if (sock == in_fd || sock == out_fd) {
+    // The connection would be copied onto itself (a standard descriptor was
+    // closed when the connection was made).
+    return absl::InternalError(
+        absl::StrCat("relay ", name, ": the connection is fd ", sock,
+                     ", which is also ", sock == in_fd ? "stdin" : "stdout"));
+  }
   // The socket is ours: make it non-blocking so that neither direction can
   // stall the other.
   const int flags = sys.Fcntl(sock, F_GETFL, 0);
   if (flags < 0 || sys.Fcntl(sock, F_SETFL, flags | O_NONBLOCK) < 0) {
-    return absl::InternalError(
-        absl::StrCat("relay: fcntl(O_NONBLOCK): ", ErrnoText(errno)));
+    return absl::InternalError(absl::StrCat(
+        "relay ", name, ": fcntl(O_NONBLOCK): ", ErrnoText(errno)));
   }
-  Pump up(sys, "stdin -> socket", in_fd, sock, /*dst_is_socket=*/true,
-          &stats->to_socket);
-  Pump down(sys, "socket -> stdout", sock, out_fd, IsSocket(sys, out_fd),
-            &stats->from_socket);
+  UniqueFd reopened_out;
+  const End in = Classify(sys, in_fd, /*for_writing=*/false, nullptr);
+  const End out = Classify(sys, out_fd, /*for_writing=*/true, &reopened_out);
+  End to_sock;
+  to_sock.fd = sock;
+  to_sock.is_socket = true;
+  to_sock.sink = Sink::kNonBlocking;
+  Pump up(sys, absl::StrCat("stdin -> ", name), in_fd, in.is_socket, to_sock,
+          sock, &stats->to_socket);
+  Pump down(sys, absl::StrCat(name, " -> stdout"), sock,
+            /*src_is_shared_socket=*/false, out, out_fd, &stats->from_socket);
   Pump* const pumps[2] = {&up, &down};
   while (!up.done() || !down.done()) {
     struct pollfd fds[2];
@@ -223,7 +336,7 @@ absl::Status Relay(int in_fd, int out_fd, int sock, Syscalls& sys,
     if (ready < 0) {
       if (errno == EINTR) continue;
       return absl::InternalError(
-          absl::StrCat("relay: poll: ", ErrnoText(errno)));
+          absl::StrCat("relay ", name, ": poll: ", ErrnoText(errno)));
     }
     for (nfds_t i = 0; i < n; ++i) {
       if (fds[i].revents == 0) continue;

@@ -6,7 +6,6 @@
 #define SSH_PROXY_SRC_RELAY_H_
 
 #include <cstdint>
-#include <functional>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -24,17 +23,29 @@ struct RelayStats {
 // splice(2) through a pipe where both ends allow it and with read/write
 // otherwise. Buffering is bounded: one pipe (64 KiB) or one 64 KiB buffer per
 // direction; a slow reader slows the writer, nothing piles up.
+//
+// Neither direction can stall the other, whatever in_fd and out_fd are (pipe,
+// socket, terminal, regular file, /dev/null), and the file status flags of
+// in_fd and out_fd (which ssh shares) are never changed: `sock` is ours and
+// made non-blocking; a socket out_fd is written with MSG_DONTWAIT; a pipe
+// out_fd with SPLICE_F_NONBLOCK (or, without a pipe of our own, with writes
+// of at most PIPE_BUF bytes once poll says it has room); a terminal or other
+// character device out_fd through a non-blocking descriptor of our own opened
+// from /proc/self/fd (if that fails, as a pipe). Reads happen only after poll
+// says there is something to read.
 //   - in_fd ends (EOF): shutdown(sock, SHUT_WR); the other direction goes on.
 //   - sock ends (EOF): out_fd is closed (shut down for writing if it is a
 //     socket); the other direction goes on.
 //   - a write fails with EPIPE (out_fd's reader, or the remote, has gone):
 //     that direction ends; the other goes on.
-// Returns OK once both directions have ended. Otherwise returns Unavailable if
-// the peer reset the connection (ECONNRESET), or Internal for another failed
-// call; the message names the direction. Does not close `sock`. The caller
-// must ignore SIGPIPE.
-absl::Status Relay(int in_fd, int out_fd, int sock, Syscalls& sys,
-                   RelayStats* stats = nullptr);
+// Returns OK once both directions have ended. Otherwise returns, with a
+// message naming `name` (the target, as TargetName in connector.h gives it)
+// and the direction: Unavailable if the peer reset the connection
+// (ECONNRESET), or Internal for another failed call, or if `sock` is in_fd or
+// out_fd (the connection would be copied onto itself). Does not close `sock`.
+// The caller must ignore SIGPIPE.
+absl::Status Relay(int in_fd, int out_fd, int sock, absl::string_view name,
+                   Syscalls& sys, RelayStats* stats = nullptr);
 
 }  // namespace ssh_proxy
 

@@ -30,6 +30,7 @@ class KernelSyscalls final : public Syscalls {
     return ::getsockopt(fd, level, name, value, len);
   }
   int Open(const char* path, int flags) override { return ::open(path, flags); }
+  int Fchdir(int fd) override { return ::fchdir(fd); }
   int Close(int fd) override { return ::close(fd); }
   int Fcntl(int fd, int cmd, int arg) override { return ::fcntl(fd, cmd, arg); }
   int Fstat(int fd, struct stat* st) override { return ::fstat(fd, st); }

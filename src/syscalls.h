@@ -31,6 +31,7 @@ class Syscalls {
   virtual int GetSockOpt(int fd, int level, int name, void* value,
                          socklen_t* len) = 0;
   virtual int Open(const char* path, int flags) = 0;
+  virtual int Fchdir(int fd) = 0;
   virtual int Close(int fd) = 0;
   virtual int Fcntl(int fd, int cmd, int arg) = 0;
   virtual int Fstat(int fd, struct stat* st) = 0;

@@ -211,6 +211,83 @@ TEST_F(ConnectorTest, UnixLongPathConnectsThroughOPath) {
   EXPECT_EQ(sys_.calls["open"], 1);
 }
 
+// Without /proc the magic link is missing (connect says ENOENT, simulated
+// here): the connector goes through the socket's directory instead, and puts
+// the working directory back.
+TEST_F(ConnectorTest, UnixLongPathWithoutProcConnectsThroughDirectory) {
+  std::string path = dir_;
+  while (path.size() < 300) {
+    path += "/" + std::string(60, 'd');
+    ASSERT_EQ(::mkdir(path.c_str(), 0700), 0) << strerror(errno);
+  }
+  path += "/s.sock";
+  Listener listener(path, [](int conn) { WriteAll(conn, "no proc"); });
+  char cwd_before[4096];
+  ASSERT_NE(::getcwd(cwd_before, sizeof(cwd_before)), nullptr);
+  sys_.Fail("connect", ENOENT);  // The /proc/self/fd/N connect.
+  absl::StatusOr<UniqueFd> fd = Run(Unix(path));
+  ASSERT_TRUE(fd.ok()) << fd.status();
+  EXPECT_EQ(ReadAvailable(fd->get()), "no proc");
+  EXPECT_EQ(sys_.calls["connect"], 2);
+  EXPECT_EQ(sys_.calls["fchdir"], 2);
+  char cwd_after[4096];
+  ASSERT_NE(::getcwd(cwd_after, sizeof(cwd_after)), nullptr);
+  EXPECT_STREQ(cwd_after, cwd_before);
+  ASSERT_EQ(sys_.open_fds().size(), 1u);  // Only the connection.
+}
+
+// Without /proc and with a last component too long for sun_path there is no
+// way in: an OS error (71) that says /proc is needed, never "not found".
+TEST_F(ConnectorTest, UnixLongLastComponentWithoutProcNeedsProc) {
+  // A name this long cannot be bound; bind a short one and rename it.
+  const std::string short_path = dir_ + "/short.sock";
+  const std::string path = dir_ + "/" + std::string(120, 'z');
+  Listener listener(short_path);
+  ASSERT_EQ(::rename(short_path.c_str(), path.c_str()), 0) << strerror(errno);
+  sys_.Fail("connect", ENOENT);
+  absl::StatusOr<UniqueFd> fd = Run(Unix(path));
+  ASSERT_FALSE(fd.ok());
+  EXPECT_EQ(ExitCodeForStatus(fd.status()), kExitOsError) << fd.status();
+  EXPECT_TRUE(absl::StrContains(fd.status().message(), "/proc")) << fd.status();
+  EXPECT_TRUE(absl::StrContains(fd.status().message(), "unix" + path))
+      << fd.status();
+  EXPECT_TRUE(sys_.open_fds().empty());
+  ::unlink(path.c_str());
+}
+
+// Every failed step names the target, not only the connect itself.
+TEST_F(ConnectorTest, EveryStepsErrorNamesTheTarget) {
+  const std::string path = dir_ + "/s.sock";
+  const std::string long_path = dir_ + "/" + std::string(150, 'y');
+  struct Case {
+    const char* op;
+    int err;
+    std::string path;
+    const char* step;
+  };
+  const Case cases[] = {
+      {"socket", EMFILE, path, "socket(AF_UNIX)"},
+      {"socket", EACCES, path, "socket(AF_UNIX)"},
+      {"open", EMFILE, long_path, "O_PATH"},
+  };
+  for (const Case& c : cases) {
+    sys_.Fail(c.op, c.err);
+    absl::StatusOr<UniqueFd> fd = Run(Unix(c.path));
+    ASSERT_FALSE(fd.ok()) << c.op;
+    EXPECT_TRUE(absl::StrContains(fd.status().message(), "unix" + c.path))
+        << fd.status();
+    EXPECT_TRUE(absl::StrContains(fd.status().message(), c.step))
+        << fd.status();
+  }
+  Listener listener(path);
+  sys_.Fail("fcntl", EBADF);
+  absl::StatusOr<UniqueFd> fd = Run(Unix(path));
+  ASSERT_FALSE(fd.ok());
+  EXPECT_TRUE(absl::StrContains(fd.status().message(), "unix" + path))
+      << fd.status();
+  EXPECT_TRUE(absl::StrContains(fd.status().message(), "fcntl")) << fd.status();
+}
+
 TEST_F(ConnectorTest, UnixLongPathMissingIsNotFound) {
   const std::string path = dir_ + "/" + std::string(200, 'x');
   absl::StatusOr<UniqueFd> fd = Run(Unix(path));
@@ -648,6 +725,21 @@ Received ReceiveFd(int sock) {
   return r;
 }
 
+// The target HandOff and CheckHandOffFd name in their messages.
+Target HandOffTarget() {
+  Target t;
+  t.kind = TargetKind::kVsock;
+  t.cid = 4711;
+  t.port = 22;
+  return t;
+}
+
+ConnectOptions Budget(int64_t timeout_ms) {
+  ConnectOptions options;
+  options.timeout_ms = timeout_ms;
+  return options;
+}
+
 TEST(HandOffTest, SendsOneNulByteAndExactlyOneFd) {
   FakeSyscalls sys;
   int pair[2];
@@ -656,8 +748,9 @@ TEST(HandOffTest, SendsOneNulByteAndExactlyOneFd) {
   ASSERT_EQ(::pipe2(payload, O_CLOEXEC), 0);
   sys.Fail("sendmsg", EINTR);
   sys.Fail("sendmsg", EAGAIN);
-  ASSERT_TRUE(CheckHandOffFd(pair[1], sys).ok());
-  ASSERT_TRUE(HandOff(pair[1], payload[0], 1000, sys).ok());
+  ASSERT_TRUE(CheckHandOffFd(pair[1], HandOffTarget(), sys).ok());
+  ASSERT_TRUE(
+      HandOff(pair[1], payload[0], HandOffTarget(), Budget(1000), sys).ok());
   EXPECT_EQ(sys.calls["sendmsg"], 3);
   Received r = ReceiveFd(pair[0]);
   EXPECT_EQ(r.n, 1);
@@ -684,8 +777,11 @@ TEST(HandOffTest, FailuresMapToExitCodes) {
     int pair[2];
     ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
     sys.Fail("sendmsg", c.err);
-    absl::Status status = HandOff(pair[1], pair[0], 1000, sys);
+    absl::Status status =
+        HandOff(pair[1], pair[0], HandOffTarget(), Budget(1000), sys);
     EXPECT_EQ(ExitCodeForStatus(status), c.exit) << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), "vsock/4711 port 22"))
+        << status;
     ::close(pair[0]);
     ::close(pair[1]);
   }
@@ -696,8 +792,74 @@ TEST(HandOffTest, PeerGoneIsUnavailable) {
   int pair[2];
   ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
   ::close(pair[0]);
-  absl::Status status = HandOff(pair[1], pair[1], 1000, sys);
+  int payload[2];
+  ASSERT_EQ(::pipe2(payload, O_CLOEXEC), 0);
+  absl::Status status =
+      HandOff(pair[1], payload[0], HandOffTarget(), Budget(1000), sys);
   EXPECT_EQ(ExitCodeForStatus(status), kExitUnavailable) << status;
+  for (int fd : {pair[1], payload[0], payload[1]}) ::close(fd);
+}
+
+// A blocking stdout socket whose buffer is full and that nobody reads: the
+// hand-off must give up within the budget (exit 75) and leave stdout's file
+// status flags (ssh's) as they were.
+TEST(HandOffTest, FullBlockingSocketTimesOutWithinBudget) {
+  FakeSyscalls sys;
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  const char junk[4096] = {};
+  while (::send(pair[1], junk, sizeof(junk), MSG_DONTWAIT) > 0) {
+  }
+  ASSERT_EQ(errno, EAGAIN);
+  const int flags_before = ::fcntl(pair[1], F_GETFL);
+  ASSERT_EQ(flags_before & O_NONBLOCK, 0);
+  int payload[2];
+  ASSERT_EQ(::pipe2(payload, O_CLOEXEC), 0);
+  const auto start = std::chrono::steady_clock::now();
+  absl::Status status =
+      HandOff(pair[1], payload[0], HandOffTarget(), Budget(300), sys);
+  const auto elapsed = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(ExitCodeForStatus(status), kExitTimeout) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "vsock/4711 port 22"))
+      << status;
+  EXPECT_GE(elapsed, std::chrono::milliseconds(290));
+  EXPECT_LT(elapsed, std::chrono::seconds(5));
+  EXPECT_EQ(::fcntl(pair[1], F_GETFL), flags_before);
+  for (int fd : {pair[0], pair[1], payload[0], payload[1]}) ::close(fd);
+}
+
+// The budget is shared with Connect: a hand-off that starts with the budget
+// spent tries once and times out at once.
+TEST(HandOffTest, SpentBudgetTimesOutAtOnce) {
+  FakeSyscalls sys;
+  sys.fake_clock = true;
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  int payload[2];
+  ASSERT_EQ(::pipe2(payload, O_CLOEXEC), 0);
+  ConnectOptions options = Budget(1000);
+  options.start_ms = sys.now_ms - 1000;
+  sys.Fail("sendmsg", EAGAIN);
+  absl::Status status =
+      HandOff(pair[1], payload[0], HandOffTarget(), options, sys);
+  EXPECT_EQ(ExitCodeForStatus(status), kExitTimeout) << status;
+  EXPECT_EQ(sys.calls["sendmsg"], 1);
+  // With budget left the same hand-off goes through.
+  options.start_ms = sys.now_ms;
+  sys.Fail("sendmsg", EAGAIN);
+  EXPECT_TRUE(HandOff(pair[1], payload[0], HandOffTarget(), options, sys).ok());
+  for (int fd : {pair[0], pair[1], payload[0], payload[1]}) ::close(fd);
+}
+
+TEST(HandOffTest, RefusesToPassStdoutItself) {
+  FakeSyscalls sys;
+  int pair[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair), 0);
+  absl::Status status =
+      HandOff(pair[1], pair[1], HandOffTarget(), Budget(1000), sys);
+  EXPECT_EQ(ExitCodeForStatus(status), kExitOsError) << status;
+  EXPECT_EQ(sys.calls["sendmsg"], 0);
+  ::close(pair[0]);
   ::close(pair[1]);
 }
 
@@ -705,18 +867,22 @@ TEST(HandOffTest, CheckRefusesNonSocketsWithFdpassHint) {
   FakeSyscalls sys;
   int p[2];
   ASSERT_EQ(::pipe2(p, O_CLOEXEC), 0);
-  absl::Status status = CheckHandOffFd(p[1], sys);
+  absl::Status status = CheckHandOffFd(p[1], HandOffTarget(), sys);
   EXPECT_EQ(ExitCodeForStatus(status), kExitUsage);
   EXPECT_TRUE(absl::StrContains(status.message(), "ProxyUseFdpass yes"))
+      << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "vsock/4711 port 22"))
       << status;
   ::close(p[0]);
   ::close(p[1]);
   // An AF_INET socket (never connected) cannot carry SCM_RIGHTS either.
   const int inet = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ASSERT_GE(inet, 0);
-  EXPECT_EQ(ExitCodeForStatus(CheckHandOffFd(inet, sys)), kExitUsage);
+  EXPECT_EQ(ExitCodeForStatus(CheckHandOffFd(inet, HandOffTarget(), sys)),
+            kExitUsage);
   ::close(inet);
-  EXPECT_EQ(ExitCodeForStatus(CheckHandOffFd(999, sys)), kExitUsage);
+  EXPECT_EQ(ExitCodeForStatus(CheckHandOffFd(999, HandOffTarget(), sys)),
+            kExitUsage);
 }
 
 }  // namespace

@@ -117,6 +117,15 @@ int FakeSyscalls::Open(const char* path, int flags) {
   return fd;
 }
 
+int FakeSyscalls::Fchdir(int fd) {
+  const Injection inj = Next("fchdir");
+  if (inj.err != 0) {
+    errno = inj.err;
+    return -1;
+  }
+  return ::fchdir(fd);
+}
+
 int FakeSyscalls::Close(int fd) {
   ++calls["close"];
   open_.erase(fd);

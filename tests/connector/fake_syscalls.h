@@ -34,7 +34,7 @@ class FakeSyscalls : public Syscalls {
 
   // Inject queues an injection for the next call of `op` ("socket", "connect",
   // "open", "send", "recv", "sendmsg", "poll", "setsockopt", "getsockopt",
-  // "fcntl", "fstat"). Calls beyond the queue pass through.
+  // "fcntl", "fstat", "fchdir"). Calls beyond the queue pass through.
   void Inject(const std::string& op, Injection injection) {
     injections_[op].push_back(injection);
   }
@@ -66,6 +66,7 @@ class FakeSyscalls : public Syscalls {
   int GetSockOpt(int fd, int level, int name, void* value,
                  socklen_t* len) override;
   int Open(const char* path, int flags) override;
+  int Fchdir(int fd) override;
   int Close(int fd) override;
   int Fcntl(int fd, int cmd, int arg) override;
   int Fstat(int fd, struct stat* st) override;

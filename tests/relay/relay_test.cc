@@ -29,6 +29,9 @@ namespace {
 
 using ::ssh_proxy::testing::FakeSyscalls;
 
+// How the relay's messages name the target.
+constexpr char kName[] = "unix/run/x.sock";
+
 std::string RandomBytes(size_t n, unsigned seed) {
   std::mt19937 gen(seed);
   std::string s(n, '\0');
@@ -121,7 +124,7 @@ Exchange RunBothWays(FakeSyscalls& sys, Fixture& f, const std::string& up,
     ::close(f.stdin_w);
     f.stdin_w = -1;
   });
-  result.status = Relay(f.stdin_r, f.stdout_w, f.sock, sys, stats);
+  result.status = Relay(f.stdin_r, f.stdout_w, f.sock, kName, sys, stats);
   local_writer.join();
   remote.join();
   local_reader.join();  // Ends because the relay closed stdout.
@@ -163,7 +166,7 @@ TEST(RelayTest, RemoteEofFirstThenLocalKeepsSending) {
     ::close(f.stdin_w);
     f.stdin_w = -1;
   });
-  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, sys);
+  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, kName, sys);
   remote.join();
   local.join();
   ASSERT_TRUE(status.ok()) << status;
@@ -183,7 +186,7 @@ TEST(RelayTest, LocalEofFirstThenRemoteKeepsSending) {
     ::shutdown(f.remote, SHUT_WR);
   });
   std::thread local([&] { local_got = ReadToEof(f.stdout_r); });
-  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, sys);
+  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, kName, sys);
   remote.join();
   local.join();
   ASSERT_TRUE(status.ok()) << status;
@@ -208,7 +211,7 @@ TEST(RelayTest, SameSocketOnBothSidesHalfClosesIt) {
     ::shutdown(local[1], SHUT_WR);
     local_got = ReadToEof(local[1]);
   });
-  absl::Status status = Relay(local[0], local[0], conn[0], sys);
+  absl::Status status = Relay(local[0], local[0], conn[0], kName, sys);
   remote.join();
   user.join();
   ASSERT_TRUE(status.ok()) << status;
@@ -230,7 +233,7 @@ TEST(RelayTest, PeerResetIsUnavailable) {
     f.remote = -1;
   });
   WriteAll(f.stdin_w, std::string(1000, 'x'));
-  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, sys);
+  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, kName, sys);
   remote.join();
   EXPECT_EQ(ExitCodeForStatus(status), kExitUnavailable) << status;
   EXPECT_TRUE(absl::StrContains(status.message(), "ECONNRESET")) << status;
@@ -243,9 +246,10 @@ TEST(RelayTest, InjectedResetOnWriteIsUnavailable) {
   sys.Inject("splice", FakeSyscalls::Injection{});            // stdin -> pipe
   sys.Inject("splice", FakeSyscalls::Injection{ECONNRESET});  // pipe -> socket
   WriteAll(f.stdin_w, "data");
-  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, sys);
+  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, kName, sys);
   EXPECT_EQ(ExitCodeForStatus(status), kExitUnavailable) << status;
-  EXPECT_TRUE(absl::StrContains(status.message(), "stdin -> socket")) << status;
+  EXPECT_TRUE(absl::StrContains(status.message(), "stdin -> unix/run/x.sock"))
+      << status;
 }
 
 TEST(RelayTest, OtherFailuresAreOsErrors) {
@@ -254,7 +258,7 @@ TEST(RelayTest, OtherFailuresAreOsErrors) {
     Fixture f;
     sys.Fail(op, EIO);
     WriteAll(f.stdin_w, "data");
-    absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, sys);
+    absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, kName, sys);
     EXPECT_EQ(ExitCodeForStatus(status), kExitOsError) << op << ": " << status;
   }
 }
@@ -283,7 +287,7 @@ TEST(RelayTest, SlowReaderBoundsBuffering) {
   f.stdin_w = -1;
   absl::Status status;
   std::thread relay(
-      [&] { status = Relay(f.stdin_r, f.stdout_w, f.sock, sys); });
+      [&] { status = Relay(f.stdin_r, f.stdout_w, f.sock, kName, sys); });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));
   // In flight at most: the socket's buffers, the relay's 64 KiB pipe, stdout's
   // 64 KiB pipe.
@@ -319,7 +323,7 @@ TEST(RelayTest, StdoutReaderGoneEndsThatDirectionOnly) {
   WriteAll(f.stdin_w, "still delivered");
   ::close(f.stdin_w);
   f.stdin_w = -1;
-  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, sys);
+  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, kName, sys);
   remote.join();
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(remote_got, "still delivered");
@@ -371,7 +375,7 @@ TEST(RelayTest, InterruptsAndSpuriousWakeupsAreRetried) {
   WriteAll(f.stdin_w, "through interrupts");
   ::close(f.stdin_w);
   f.stdin_w = -1;
-  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, sys);
+  absl::Status status = Relay(f.stdin_r, f.stdout_w, f.sock, kName, sys);
   remote.join();
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(remote_got, "through interrupts");
