@@ -18,8 +18,15 @@
 // and stdout while the relay runs, because many short transfers fill a pipe's
 // 16 slots or a socket's buffer accounting long before their bytes do.
 //
+// Also: stdout may be a (blocking) socket, which the relay must write with
+// send(MSG_DONTWAIT), and the connection may be aliased to stdin or stdout (a
+// standard descriptor closed when it was made), which must be refused before
+// any I/O. Every error message names the target.
+//
 // Input: [up_len_lo][up_len_hi][down_len_lo][down_len_hi][flags][fault...]
-// each fault two bytes: (call kind, what). Sizes are capped at kMaxData.
+// flags: bit 0 one hard fault, bit 1 no pipes, bit 2 stdout is a socket,
+// bits 3-4 the connection aliased to stdin (1) or stdout (2).
+// Each fault two bytes: (call kind, what). Sizes are capped at kMaxData.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -33,6 +40,7 @@
 #include <thread>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "fuzz/fuzz_check.h"
 #include "src/relay.h"
@@ -45,8 +53,8 @@ using ::ssh_proxy::fuzz::Fail;
 using ::ssh_proxy::testing::FakeSyscalls;
 
 // 32 KiB each way: fits a pipe (64 KiB) and an AF_UNIX socket's buffers, so
-// the whole exchange needs no second thread. Larger inputs add nothing the
-// relay's 64 KiB chunks do not already see.
+// both sides can be written before the relay starts. Larger inputs add
+// nothing the relay's 64 KiB chunks do not already see.
 constexpr size_t kMaxData = 32 * 1024;
 // Faults after this many are ignored: enough to hit every call of a small
 // exchange, few enough that each input runs in well under a millisecond.
@@ -94,6 +102,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint8_t flags = data[4];
   const bool hard = flags & 1;      // Inject one real failure too.
   const bool no_pipes = flags & 2;  // pipe2 fails: read/write from the start.
+  // stdout is a socket (ssh's, blocking): send(MSG_DONTWAIT), never splice.
+  const bool out_socket = flags & 4;
+  // The connection aliased to stdin (1) or stdout (2), as if a standard
+  // descriptor had been closed when it was made: must be refused at once.
+  const int alias = (flags >> 3) & 3;
 
   FakeSyscalls sys;
   if (no_pipes) {
@@ -102,8 +115,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   bool hard_injected = false;
   for (size_t i = 5; i + 1 < size && (i - 5) / 2 < kMaxFaults; i += 2) {
-    static const char* const kOps[] = {"splice", "read", "write", "poll"};
-    const char* op = kOps[data[i] % 4];
+    static const char* const kOps[] = {"splice", "read", "write",
+                                       "poll",   "send", "recv"};
+    const char* op = kOps[data[i] % 6];
     const uint8_t what = data[i + 1];
     FakeSyscalls::Injection inj;
     switch (what % 5) {
@@ -133,7 +147,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   int in[2], out[2], conn[2];
-  if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
+  if (::pipe2(in, O_CLOEXEC) != 0 ||
+      (out_socket ? ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out)
+                  : ::pipe2(out, O_CLOEXEC)) != 0 ||
       ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, conn) != 0) {
     Fail(__FILE__, __LINE__, "setup", "cannot make pipes");
   }
@@ -146,18 +162,39 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(WriteAll(conn[1], down), std::string("prefill remote"));
   ::shutdown(conn[1], SHUT_WR);
 
+  constexpr char kName[] = "unix/fuzz";
+  if (alias != 0 && alias != 3) {
+    const absl::Status status =
+        ssh_proxy::Relay(alias == 1 ? conn[0] : in[0],
+                         alias == 2 ? conn[0] : out[1], conn[0], kName, sys);
+    FUZZ_CHECK(status.code() == absl::StatusCode::kInternal &&
+                   absl::StrContains(status.message(), kName),
+               "aliased connection: " + status.ToString());
+    FUZZ_CHECK(sys.calls["poll"] == 0 && sys.calls["splice"] == 0 &&
+                   sys.calls["read"] == 0 && sys.calls["write"] == 0,
+               std::string("aliased connection: I/O before refusing"));
+    for (int fd : {in[0], out[0], out[1], conn[0], conn[1]}) ::close(fd);
+    return 0;
+  }
+
   std::string remote_got, local_got;
   std::thread remote_reader([&] { remote_got = ReadAll(conn[1]); });
   std::thread local_reader([&] { local_got = ReadAll(out[0]); });
   RelayStats stats;
   const absl::Status status =
-      ssh_proxy::Relay(in[0], out[1], conn[0], "unix/fuzz", sys, &stats);
+      ssh_proxy::Relay(in[0], out[1], conn[0], kName, sys, &stats);
   // On success the relay has half-closed the socket and closed stdout's write
   // end, which ends both readers. After a failure, end them here. (No fd is
   // opened meanwhile, so closing out[1] a second time is only EBADF.)
   if (!status.ok()) {
     ::shutdown(conn[0], SHUT_WR);
-    ::close(out[1]);
+    if (out_socket) {
+      ::shutdown(out[1], SHUT_WR);
+    } else {
+      ::close(out[1]);
+    }
+    // Every error names the target.
+    FUZZ_CHECK(absl::StrContains(status.message(), kName), status.ToString());
   }
   remote_reader.join();
   local_reader.join();
@@ -189,6 +226,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   ::close(in[0]);
   ::close(out[0]);
+  if (out_socket) ::close(out[1]);  // A socket is shut down, not closed.
   ::close(conn[0]);
   ::close(conn[1]);
   return 0;

@@ -17,6 +17,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -218,6 +219,67 @@ TEST(RelayTest, SameSocketOnBothSidesHalfClosesIt) {
   EXPECT_EQ(remote_got, "ping");
   EXPECT_EQ(local_got, "pong");
   for (int fd : {local[0], local[1], conn[0], conn[1]}) ::close(fd);
+}
+
+// A connection that is also stdin or stdout (a standard descriptor was closed
+// when it was made) would be copied onto itself: refused before any I/O.
+TEST(RelayTest, RefusesAConnectionAliasedToStdinOrStdout) {
+  FakeSyscalls sys;
+  Fixture f;
+  for (const auto& [in, out] : {std::pair<int, int>{f.sock, f.stdout_w},
+                                std::pair<int, int>{f.stdin_r, f.sock}}) {
+    absl::Status status = Relay(in, out, f.sock, kName, sys);
+    EXPECT_EQ(ExitCodeForStatus(status), kExitOsError) << status;
+    EXPECT_TRUE(absl::StrContains(status.message(), kName)) << status;
+  }
+  EXPECT_EQ(sys.calls["poll"], 0);
+  EXPECT_EQ(sys.calls["read"] + sys.calls["splice"], 0);
+}
+
+// stdout is a blocking socket (ssh's, never made non-blocking by us) that
+// nobody reads, while the remote keeps sending: stdin must still flow to the
+// remote, and stdout's file status flags stay as they were.
+TEST(RelayTest, UnreadStdoutSocketDoesNotStallStdin) {
+  FakeSyscalls sys;
+  Fixture f;
+  int out[2];
+  ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out), 0);
+  const int flags = ::fcntl(out[0], F_GETFL);
+  const size_t kUp = 2 << 20;
+  std::atomic<bool> stop{false};
+  std::atomic<size_t> remote_got{0};
+  std::thread remote([&] {
+    const std::string chunk(65536, 'd');
+    char buf[65536];
+    while (!stop && remote_got < kUp) {
+      ::send(f.remote, chunk.data(), chunk.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+      const ssize_t n = ::recv(f.remote, buf, sizeof(buf), MSG_DONTWAIT);
+      if (n > 0) remote_got += static_cast<size_t>(n);
+      if (n <= 0) ::usleep(1000);
+    }
+    ::shutdown(f.remote, SHUT_RDWR);
+  });
+  std::thread feeder([&] {
+    WriteAll(f.stdin_w, std::string(kUp, 'u'));
+    ::close(f.stdin_w);
+    f.stdin_w = -1;
+  });
+  // Once stdin has all arrived (or after 30 s), stdout's reader goes away:
+  // the relay's stdout direction then ends with EPIPE, and the relay returns.
+  std::thread watchdog([&] {
+    for (int i = 0; i < 3000 && remote_got < kUp; ++i) ::usleep(10000);
+    stop = true;
+    ::shutdown(out[1], SHUT_RDWR);
+  });
+  absl::Status status = Relay(f.stdin_r, out[0], f.sock, kName, sys);
+  feeder.join();
+  remote.join();
+  watchdog.join();
+  EXPECT_EQ(remote_got, kUp) << status;
+  EXPECT_EQ(::fcntl(out[0], F_GETFL), flags);
+  EXPECT_EQ(sys.calls["splice"] > 0, true);  // stdin still splices.
+  ::close(out[0]);
+  ::close(out[1]);
 }
 
 TEST(RelayTest, PeerResetIsUnavailable) {
