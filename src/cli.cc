@@ -204,8 +204,9 @@ Options:
       --fdpass          always pass the connection to ssh (ProxyUseFdpass yes)
       --relay           always relay stdin/stdout to the connection instead
                         (default: pass it if stdout is a UNIX socket, else relay)
-      --timeout=DURATION  give up connecting after DURATION (500ms, 5s, 2m,
-                        1h; default 10s, at most 1h)
+      --timeout=DURATION  give up if connecting and handing the connection
+                        over take longer than DURATION (500ms, 5s, 2m, 1h;
+                        default 10s, at most 1h)
   --                    end of options
 
 ssh_config:
