@@ -16,7 +16,10 @@
 //   bytes 5-6  --timeout: 1 + value % 20000 ms, or with bit 7 3600000 - value
 //              % 1000 ms
 //   byte 7     L = value % 48: the length of what the multiplexer sends
-//   byte 8     what it does afterwards: value % 3 = silence, EOF, reset
+//   byte 8     what it does afterwards: value % 3 = silence, EOF, reset;
+//              value / 3 % 4 = 1..3: fd 0, 1 or 2 is closed while Connect
+//              runs (as if ssh-proxy had been started without it), so the
+//              socket lands there and Connect must refuse it
 //   L bytes    what the multiplexer sends (its reply, then the guest's bytes)
 //   the rest   the script: one byte per decision of ScriptedSyscalls
 //
@@ -38,6 +41,7 @@
 //    after it stay in the socket.
 
 #include <fcntl.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -188,6 +192,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t rest = size - header_size;
   const size_t incoming_size = std::min<size_t>(header[7] % 48, rest);
   const PeerEnd end = static_cast<PeerEnd>(header[8] % 3);
+  const int closed_std_fd = (header[8] / 3) % 4 - 1;  // -1: none.
   const std::string incoming(reinterpret_cast<const char*>(data + header_size),
                              incoming_size);
   Script script(data + header_size + incoming_size, rest - incoming_size);
@@ -221,7 +226,30 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const int64_t start = sys.NowMs();
   options.start_ms = start;
   sys.SetDeadline(start + timeout_ms);
+  // A standard descriptor closed: the next fd made (the socket) takes its
+  // number. Put it back right after Connect (libFuzzer reports on fd 2).
+  int saved_std_fd = -1;
+  if (closed_std_fd >= 0) {
+    saved_std_fd = fcntl(closed_std_fd, F_DUPFD_CLOEXEC, 10);
+    FUZZ_CHECK(saved_std_fd >= 0, std::string("cannot save a std fd"));
+    close(closed_std_fd);
+  }
   absl::StatusOr<UniqueFd> fd = Connect(target, options, sys);
+  if (saved_std_fd >= 0) {
+    // Where Connect returned the std fd (a bug the check below reports), move
+    // it out of the way first.
+    if (fd.ok() && fd->get() == closed_std_fd) fd->reset();
+    FUZZ_CHECK(dup2(saved_std_fd, closed_std_fd) == closed_std_fd,
+               std::string("cannot restore a std fd"));
+    close(saved_std_fd);
+    FUZZ_CHECK(!(fd.ok() && !fd->valid()),
+               where + " Connect returned a standard descriptor");
+    if (sys.socket_fd() >= 0 && sys.socket_fd() <= 2) {
+      // The socket landed on fd 0-2: nothing may have been sent on it.
+      FUZZ_CHECK(!fd.ok() && sys.sent().empty(),
+                 where + " used a socket on a standard descriptor");
+    }
+  }
   CheckStatus(fd.status(), false, target, where + " Connect");
   Trace(where, "Connect", fd.status(), sys, start);
 
