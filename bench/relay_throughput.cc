@@ -1,15 +1,18 @@
 // relay_throughput: moves 1 GiB (--mib=N to change) between this process and a
-// UNIX-socket server in this process, five ways, and prints the rate of each:
-//   direct      this process connects and reads the socket itself (the
-//   ceiling); fdpass      ssh-proxy connects and passes the fd; this process
-//   reads it (proxy out of the path); relay down  ssh-proxy --relay copies
-//   socket -> its stdout (a pipe this process reads); socat down  `socat -
-//   UNIX-CONNECT:` doing the same job; relay up / socat up: this process writes
-//   the data into the proxy's stdin (a pipe) and the
-//               server counts what arrives.
+// UNIX-socket server in this process, eight ways, and prints the rate of each:
+//   direct       this process connects and reads the socket itself (the
+//                ceiling);
+//   fdpass       ssh-proxy connects and passes the fd; this process reads it
+//                (proxy out of the path);
+//   relay down   ssh-proxy --relay copies socket -> its stdout (a pipe this
+//                process reads); socat down: `socat - UNIX-CONNECT:` doing the
+//                same job;
+//   relay up     this process writes the data into the proxy's stdin (a pipe)
+//                and the server counts what arrives; socat up likewise;
+//   ... sock     the download again with stdout a blocking AF_UNIX socket
+//                (ssh-proxy writes it with MSG_DONTWAIT, not splice).
 // Each is run --rounds=N times (default 3) and the best is kept. Exits 1 if the
-// relay is slower than socat in either direction, or if any byte count is
-// wrong.
+// relay is slower than socat in any direction, or if any byte count is wrong.
 //
 // Usage: relay_throughput [--proxy=PATH] [--socat=PATH] [--mib=N] [--rounds=N]
 
@@ -147,12 +150,17 @@ bool WaitOk(pid_t pid) {
 }
 
 // Download through a relay program (ssh-proxy --relay or socat): its stdout is
-// a pipe we drain; its stdin is a pipe we keep open until the download is over,
-// so neither tool stops early.
-double Download(Server& server, const std::vector<std::string>& args) {
+// a pipe we drain (or, with `socket_out`, a blocking AF_UNIX socket, which
+// ssh-proxy must write with MSG_DONTWAIT instead of splice); its stdin is a
+// pipe we keep open until the download is over, so neither tool stops early.
+double Download(Server& server, const std::vector<std::string>& args,
+                bool socket_out = false) {
   server.upload = false;
   int in[2], out[2];
-  if (pipe2(in, O_CLOEXEC) != 0 || pipe2(out, O_CLOEXEC) != 0) Die("pipe");
+  if (pipe2(in, O_CLOEXEC) != 0) Die("pipe");
+  if ((socket_out ? socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out)
+                  : pipe2(out, O_CLOEXEC)) != 0)
+    Die("pipe");
   const double start = NowSec();
   const pid_t pid = Spawn(args, in[0], out[1]);
   close(in[0]);
@@ -289,15 +297,23 @@ int main(int argc, char** argv) {
     const char* name;
     double best = 0;
   };
-  Row rows[] = {{"direct socket (ceiling)"}, {"fd pass, then direct"},
-                {"relay  socket -> stdout"}, {"socat  socket -> stdout"},
-                {"relay  stdin -> socket"},  {"socat  stdin -> socket"}};
+  Row rows[] = {
+      {"direct socket (ceiling)"},      {"fd pass, then direct"},
+      {"relay  socket -> stdout"},      {"socat  socket -> stdout"},
+      {"relay  stdin -> socket"},       {"socat  stdin -> socket"},
+      {"relay  socket -> stdout sock"}, {"socat  socket -> stdout sock"}};
+  constexpr size_t kRows = sizeof(rows) / sizeof(rows[0]);
   bool failed = false;
   for (int r = 0; r < rounds; ++r) {
-    const double t[] = {Direct(server),          FdPass(server, proxy),
-                        Download(server, relay), Download(server, socat_args),
-                        Upload(server, relay),   Upload(server, socat_args)};
-    for (size_t i = 0; i < 6; ++i) {
+    const double t[kRows] = {Direct(server),
+                             FdPass(server, proxy),
+                             Download(server, relay),
+                             Download(server, socat_args),
+                             Upload(server, relay),
+                             Upload(server, socat_args),
+                             Download(server, relay, /*socket_out=*/true),
+                             Download(server, socat_args, /*socket_out=*/true)};
+    for (size_t i = 0; i < kRows; ++i) {
       if (t[i] == 0) failed = true;
       if (t[i] > 0 && (rows[i].best == 0 || t[i] < rows[i].best))
         rows[i].best = t[i];
@@ -314,14 +330,17 @@ int main(int argc, char** argv) {
     std::printf("  %-26s %6.2f\n", row.name, rate(row));
   const double down = rate(rows[2]) / rate(rows[3]);
   const double up = rate(rows[4]) / rate(rows[5]);
+  const double down_sock = rate(rows[6]) / rate(rows[7]);
   const double pass = rate(rows[1]) / rate(rows[0]);
-  std::printf("relay / socat: %.2fx down, %.2fx up; fd pass / direct: %.2fx\n",
-              down, up, pass);
+  std::printf(
+      "relay / socat: %.2fx down, %.2fx up, %.2fx down to a socket stdout; "
+      "fd pass / direct: %.2fx\n",
+      down, up, down_sock, pass);
   if (failed) {
     std::printf("FAILED: a transfer lost bytes or a tool failed\n");
     return 1;
   }
-  if (down < 1.0 || up < 1.0) {
+  if (down < 1.0 || up < 1.0 || down_sock < 1.0) {
     std::printf("FAILED: the relay is slower than socat\n");
     return 1;
   }
