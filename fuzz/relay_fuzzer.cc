@@ -44,7 +44,7 @@
 #include "absl/strings/str_cat.h"
 #include "fuzz/fuzz_check.h"
 #include "src/relay.h"
-#include "tests/connector/fake_syscalls.h"
+#include "tests/testing/fake_syscalls.h"
 
 namespace {
 

@@ -66,7 +66,7 @@ enum class PeerEnd { kSilent, kEof, kReset };
 // The stdout fd that HandOff and CheckHandOffFd are given. Not a real fd.
 inline constexpr int kHandOffFd = 1;
 
-class ScriptedSyscalls final : public Syscalls {
+class ScriptedSyscalls final : public KernelSyscalls {
  public:
   ScriptedSyscalls(Script* script, const Target& target, std::string incoming,
                    PeerEnd end);
@@ -92,7 +92,8 @@ class ScriptedSyscalls final : public Syscalls {
   ssize_t SendMsg(int fd, const struct msghdr* msg, int flags) override;
   int Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) override;
   // Not made by Connect, CheckHandOffFd or HandOff: each aborts, so that a
-  // new use shows up here and gets modelled.
+  // new use shows up here and gets modelled. (A call added to Syscalls later
+  // reaches KernelSyscalls, the base, until it is modelled here.)
   ssize_t Read(int fd, void* buf, size_t len) override;
   ssize_t Write(int fd, const void* buf, size_t len) override;
   ssize_t Splice(int fd_in, int fd_out, size_t len,

@@ -10,12 +10,9 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "src/timeouts.h"
 
 namespace ssh_proxy {
-
-// The default and the largest accepted --timeout, in milliseconds.
-inline constexpr int64_t kDefaultTimeoutMs = 10'000;
-inline constexpr int64_t kMaxTimeoutMs = 3'600'000;
 
 struct Options {
   enum class Action {

@@ -31,6 +31,7 @@
 #include "absl/strings/string_view.h"
 #include "src/address.h"
 #include "src/syscalls.h"
+#include "src/timeouts.h"
 #include "src/unique_fd.h"
 
 namespace ssh_proxy {
@@ -39,7 +40,7 @@ struct ConnectOptions {
   // The time budget: every step (connect, for vsock-mux the complete reply,
   // and HandOff) must finish within this many milliseconds, counted from
   // `start_ms`. Must be positive.
-  int64_t timeout_ms = 10'000;
+  int64_t timeout_ms = kDefaultTimeoutMs;
   // When the budget started, on Syscalls::NowMs's clock; -1 means "when
   // Connect (or HandOff) is called". main() sets it once, so that connecting
   // and handing off share one --timeout.

@@ -1,4 +1,4 @@
-// The system calls the connector makes, behind a small interface (in the manner
+// The system calls the connector and the relay make, behind a small interface (in the manner
 // of Envoy's Api::OsSysCalls) so that tests and fuzzers inject each failure
 // deterministically: EINTR, EAGAIN, short writes, ECONNREFUSED, ENOENT,
 // ETIMEDOUT, EMFILE, a failing sendmsg.
@@ -48,6 +48,36 @@ class Syscalls {
   // NowMs returns a monotonic clock in milliseconds (CLOCK_MONOTONIC); never
   // fails.
   virtual int64_t NowMs() = 0;
+};
+
+// KernelSyscalls calls the kernel: the production implementation, and the
+// pass-through base of the test fakes (tests/testing, fuzz/), which override
+// only the calls they fake. Adding a call to Syscalls therefore touches this
+// header and syscalls.cc only.
+class KernelSyscalls : public Syscalls {
+ public:
+  int Socket(int domain, int type, int protocol) override;
+  int Connect(int fd, const struct sockaddr* addr, socklen_t len) override;
+  int SetSockOpt(int fd, int level, int name, const void* value,
+                 socklen_t len) override;
+  int GetSockOpt(int fd, int level, int name, void* value,
+                 socklen_t* len) override;
+  int Open(const char* path, int flags) override;
+  int Fchdir(int fd) override;
+  int Close(int fd) override;
+  int Fcntl(int fd, int cmd, int arg) override;
+  int Fstat(int fd, struct stat* st) override;
+  ssize_t Send(int fd, const void* buf, size_t len, int flags) override;
+  ssize_t Recv(int fd, void* buf, size_t len, int flags) override;
+  ssize_t SendMsg(int fd, const struct msghdr* msg, int flags) override;
+  int Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) override;
+  ssize_t Read(int fd, void* buf, size_t len) override;
+  ssize_t Write(int fd, const void* buf, size_t len) override;
+  ssize_t Splice(int fd_in, int fd_out, size_t len,
+                 unsigned int flags) override;
+  int Pipe2(int fds[2], int flags) override;
+  int Shutdown(int fd, int how) override;
+  int64_t NowMs() override;
 };
 
 // RealSyscalls returns the process-wide implementation that calls the kernel.

@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "src/cli.h"
+#include "tests/testing/printing.h"
 
 extern char** environ;
 
@@ -107,18 +108,6 @@ Result RunProxy(const std::vector<std::string>& args) {
   }
   if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
   return r;
-}
-
-std::string Printable(const std::string& s) {
-  std::string o;
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      o += static_cast<char>(c);
-    } else {
-      o += absl::StrCat("\\x", absl::Hex(c, absl::kZeroPad2));
-    }
-  }
-  return o;
 }
 
 TEST(CliBinaryTest, BinaryIsThere) {

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "tests/testing/printing.h"
 
 namespace ssh_proxy {
 namespace {
@@ -44,18 +45,6 @@ std::string StateName(State s) {
       return "kError";
   }
   return "?";
-}
-
-std::string Printable(absl::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += absl::StrCat("\\x", absl::Hex(c, absl::kZeroPad2));
-    }
-  }
-  return out;
 }
 
 std::ostream& operator<<(std::ostream& os, const Outcome& o) {

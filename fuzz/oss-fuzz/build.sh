@@ -77,7 +77,7 @@ lib_objs=()
 for s in address cli mux_reply exit_codes syscalls connector relay; do
   lib_objs+=("$(compile "src/$s.cc")")
 done
-helper_objs=("$(compile fuzz/scripted_syscalls.cc)" "$(compile tests/connector/fake_syscalls.cc)")
+helper_objs=("$(compile fuzz/scripted_syscalls.cc)" "$(compile tests/testing/fake_syscalls.cc)")
 
 mkdir -p "$OUT"
 for fuzzer_src in "$root"/fuzz/*_fuzzer.cc; do

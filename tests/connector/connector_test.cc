@@ -27,7 +27,7 @@
 #include "gtest/gtest.h"
 #include "src/address.h"
 #include "src/exit_codes.h"
-#include "tests/connector/fake_syscalls.h"
+#include "tests/testing/fake_syscalls.h"
 
 namespace ssh_proxy {
 namespace {

@@ -23,7 +23,7 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "src/exit_codes.h"
-#include "tests/connector/fake_syscalls.h"
+#include "tests/testing/fake_syscalls.h"
 
 namespace ssh_proxy {
 namespace {

@@ -37,6 +37,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "tests/testing/printing.h"
 
 extern char** environ;
 
@@ -53,18 +54,6 @@ std::string MakeTempDir() {
   std::string templ = "/tmp/ssh-proxy-stdio-XXXXXX";
   EXPECT_NE(mkdtemp(templ.data()), nullptr);
   return templ;
-}
-
-std::string Printable(const std::string& s) {
-  std::string o;
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      o += static_cast<char>(c);
-    } else {
-      o += absl::StrCat("\\x", absl::Hex(c, absl::kZeroPad2));
-    }
-  }
-  return o;
 }
 
 int Bind(const std::string& path) {

@@ -1,9 +1,10 @@
-// FakeSyscalls: the kernel's system calls with deterministic failures injected,
-// every AF_VSOCK call simulated (never reaching the kernel), calls recorded,
-// and fds counted so that tests can assert nothing leaks.
+// FakeSyscalls: the kernel's system calls (KernelSyscalls, its base) with
+// deterministic failures injected, every AF_VSOCK call simulated (never
+// reaching the kernel), calls recorded, and fds counted so that tests can
+// assert nothing leaks. A call it does not override goes to the kernel.
 
-#ifndef SSH_PROXY_TESTS_CONNECTOR_FAKE_SYSCALLS_H_
-#define SSH_PROXY_TESTS_CONNECTOR_FAKE_SYSCALLS_H_
+#ifndef SSH_PROXY_TESTS_TESTING_FAKE_SYSCALLS_H_
+#define SSH_PROXY_TESTS_TESTING_FAKE_SYSCALLS_H_
 
 #include <linux/vm_sockets.h>
 #include <sys/socket.h>
@@ -21,7 +22,7 @@
 namespace ssh_proxy {
 namespace testing {
 
-class FakeSyscalls : public Syscalls {
+class FakeSyscalls : public KernelSyscalls {
  public:
   // What an injected failure does.
   struct Injection {
@@ -85,6 +86,10 @@ class FakeSyscalls : public Syscalls {
  private:
   // Next returns the injection for this call of `op` (counting the call).
   Injection Next(const std::string& op);
+  // Injected counts this call of `op` and returns true, with errno set, if an
+  // injection makes it fail; otherwise clamps *len (if given) to the
+  // injection's max_len and returns false.
+  bool Injected(const std::string& op, size_t* len = nullptr);
 
   std::map<std::string, std::deque<Injection>> injections_;
   std::set<int> open_;
@@ -95,4 +100,4 @@ class FakeSyscalls : public Syscalls {
 }  // namespace testing
 }  // namespace ssh_proxy
 
-#endif  // SSH_PROXY_TESTS_CONNECTOR_FAKE_SYSCALLS_H_
+#endif  // SSH_PROXY_TESTS_TESTING_FAKE_SYSCALLS_H_

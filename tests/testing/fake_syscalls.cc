@@ -1,4 +1,4 @@
-#include "tests/connector/fake_syscalls.h"
+#include "tests/testing/fake_syscalls.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -21,6 +21,18 @@ FakeSyscalls::Injection FakeSyscalls::Next(const std::string& op) {
   return injection;
 }
 
+bool FakeSyscalls::Injected(const std::string& op, size_t* len) {
+  const Injection inj = Next(op);
+  if (inj.err != 0) {
+    errno = inj.err;
+    return true;
+  }
+  if (len != nullptr && inj.max_len != 0 && *len > inj.max_len) {
+    *len = inj.max_len;
+  }
+  return false;
+}
+
 int FakeSyscalls::Socket(int domain, int type, int protocol) {
   const Injection inj = Next("socket");
   socket_types.push_back(type);
@@ -39,7 +51,7 @@ int FakeSyscalls::Socket(int domain, int type, int protocol) {
     open_.insert(pair[0]);
     return pair[0];
   }
-  const int fd = ::socket(domain, type, protocol);
+  const int fd = KernelSyscalls::Socket(domain, type, protocol);
   if (fd >= 0) open_.insert(fd);
   return fd;
 }
@@ -62,7 +74,7 @@ int FakeSyscalls::Connect(int fd, const struct sockaddr* addr, socklen_t len) {
     errno = inj.err;
     return -1;
   }
-  const int r = ::connect(fd, addr, len);
+  const int r = KernelSyscalls::Connect(fd, addr, len);
   if (inj.err != 0) {
     errno = inj.err;
     return -1;
@@ -72,11 +84,7 @@ int FakeSyscalls::Connect(int fd, const struct sockaddr* addr, socklen_t len) {
 
 int FakeSyscalls::SetSockOpt(int fd, int level, int name, const void* value,
                              socklen_t len) {
-  const Injection inj = Next("setsockopt");
-  if (inj.err != 0) {
-    errno = inj.err;
-    return -1;
-  }
+  if (Injected("setsockopt")) return -1;
   if (vsock_fds_.count(fd) != 0) {
     if (level == AF_VSOCK && name == SO_VM_SOCKETS_CONNECT_TIMEOUT &&
         len == sizeof(struct timeval)) {
@@ -88,42 +96,30 @@ int FakeSyscalls::SetSockOpt(int fd, int level, int name, const void* value,
     errno = ENOPROTOOPT;
     return -1;
   }
-  return ::setsockopt(fd, level, name, value, len);
+  return KernelSyscalls::SetSockOpt(fd, level, name, value, len);
 }
 
 int FakeSyscalls::GetSockOpt(int fd, int level, int name, void* value,
                              socklen_t* len) {
-  const Injection inj = Next("getsockopt");
-  if (inj.err != 0) {
-    errno = inj.err;
-    return -1;
-  }
+  if (Injected("getsockopt")) return -1;
   if (vsock_fds_.count(fd) != 0 && level == SOL_SOCKET && name == SO_ERROR) {
     std::memcpy(value, &vsock_so_error, sizeof(int));
     *len = sizeof(int);
     return 0;
   }
-  return ::getsockopt(fd, level, name, value, len);
+  return KernelSyscalls::GetSockOpt(fd, level, name, value, len);
 }
 
 int FakeSyscalls::Open(const char* path, int flags) {
-  const Injection inj = Next("open");
-  if (inj.err != 0) {
-    errno = inj.err;
-    return -1;
-  }
-  const int fd = ::open(path, flags);
+  if (Injected("open")) return -1;
+  const int fd = KernelSyscalls::Open(path, flags);
   if (fd >= 0) open_.insert(fd);
   return fd;
 }
 
 int FakeSyscalls::Fchdir(int fd) {
-  const Injection inj = Next("fchdir");
-  if (inj.err != 0) {
-    errno = inj.err;
-    return -1;
-  }
-  return ::fchdir(fd);
+  if (Injected("fchdir")) return -1;
+  return KernelSyscalls::Fchdir(fd);
 }
 
 int FakeSyscalls::Close(int fd) {
@@ -135,56 +131,34 @@ int FakeSyscalls::Close(int fd) {
     vsock_peers_.erase(peer);
     vsock_fds_.erase(fd);
   }
-  return ::close(fd);
+  return KernelSyscalls::Close(fd);
 }
 
 int FakeSyscalls::Fcntl(int fd, int cmd, int arg) {
-  const Injection inj = Next("fcntl");
-  if (inj.err != 0) {
-    errno = inj.err;
-    return -1;
-  }
-  return ::fcntl(fd, cmd, arg);
+  if (Injected("fcntl")) return -1;
+  return KernelSyscalls::Fcntl(fd, cmd, arg);
 }
 
 int FakeSyscalls::Fstat(int fd, struct stat* st) {
-  const Injection inj = Next("fstat");
-  if (inj.err != 0) {
-    errno = inj.err;
-    return -1;
-  }
-  return ::fstat(fd, st);
+  if (Injected("fstat")) return -1;
+  return KernelSyscalls::Fstat(fd, st);
 }
 
 ssize_t FakeSyscalls::Send(int fd, const void* buf, size_t len, int flags) {
-  const Injection inj = Next("send");
-  if (inj.err != 0) {
-    errno = inj.err;
-    return -1;
-  }
-  if (inj.max_len != 0 && len > inj.max_len) len = inj.max_len;
-  const ssize_t n = ::send(fd, buf, len, flags);
+  if (Injected("send", &len)) return -1;
+  const ssize_t n = KernelSyscalls::Send(fd, buf, len, flags);
   if (n > 0) sent.append(static_cast<const char*>(buf), static_cast<size_t>(n));
   return n;
 }
 
 ssize_t FakeSyscalls::Recv(int fd, void* buf, size_t len, int flags) {
-  const Injection inj = Next("recv");
-  if (inj.err != 0) {
-    errno = inj.err;
-    return -1;
-  }
-  if (inj.max_len != 0 && len > inj.max_len) len = inj.max_len;
-  return ::recv(fd, buf, len, flags);
+  if (Injected("recv", &len)) return -1;
+  return KernelSyscalls::Recv(fd, buf, len, flags);
 }
 
 ssize_t FakeSyscalls::SendMsg(int fd, const struct msghdr* msg, int flags) {
-  const Injection inj = Next("sendmsg");
-  if (inj.err != 0) {
-    errno = inj.err;
-    return -1;
-  }
-  return ::sendmsg(fd, msg, flags);
+  if (Injected("sendmsg")) return -1;
+  return KernelSyscalls::SendMsg(fd, msg, flags);
 }
 
 int FakeSyscalls::Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) {
@@ -211,47 +185,28 @@ int FakeSyscalls::Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) {
     if (n == 0) now_ms += timeout_ms;
     return n;
   }
-  return ::poll(fds, nfds, timeout_ms);
+  return KernelSyscalls::Poll(fds, nfds, timeout_ms);
 }
 
 ssize_t FakeSyscalls::Read(int fd, void* buf, size_t len) {
-  const Injection inj = Next("read");
-  if (inj.err != 0) {
-    errno = inj.err;
-    return -1;
-  }
-  if (inj.max_len != 0 && len > inj.max_len) len = inj.max_len;
-  return ::read(fd, buf, len);
+  if (Injected("read", &len)) return -1;
+  return KernelSyscalls::Read(fd, buf, len);
 }
 
 ssize_t FakeSyscalls::Write(int fd, const void* buf, size_t len) {
-  const Injection inj = Next("write");
-  if (inj.err != 0) {
-    errno = inj.err;
-    return -1;
-  }
-  if (inj.max_len != 0 && len > inj.max_len) len = inj.max_len;
-  return ::write(fd, buf, len);
+  if (Injected("write", &len)) return -1;
+  return KernelSyscalls::Write(fd, buf, len);
 }
 
 ssize_t FakeSyscalls::Splice(int fd_in, int fd_out, size_t len,
                              unsigned int flags) {
-  const Injection inj = Next("splice");
-  if (inj.err != 0) {
-    errno = inj.err;
-    return -1;
-  }
-  if (inj.max_len != 0 && len > inj.max_len) len = inj.max_len;
-  return ::splice(fd_in, nullptr, fd_out, nullptr, len, flags);
+  if (Injected("splice", &len)) return -1;
+  return KernelSyscalls::Splice(fd_in, fd_out, len, flags);
 }
 
 int FakeSyscalls::Pipe2(int fds[2], int flags) {
-  const Injection inj = Next("pipe2");
-  if (inj.err != 0) {
-    errno = inj.err;
-    return -1;
-  }
-  const int r = ::pipe2(fds, flags);
+  if (Injected("pipe2")) return -1;
+  const int r = KernelSyscalls::Pipe2(fds, flags);
   if (r == 0) {
     open_.insert(fds[0]);
     open_.insert(fds[1]);
@@ -260,17 +215,13 @@ int FakeSyscalls::Pipe2(int fds[2], int flags) {
 }
 
 int FakeSyscalls::Shutdown(int fd, int how) {
-  const Injection inj = Next("shutdown");
-  if (inj.err != 0) {
-    errno = inj.err;
-    return -1;
-  }
-  return ::shutdown(fd, how);
+  if (Injected("shutdown")) return -1;
+  return KernelSyscalls::Shutdown(fd, how);
 }
 
 int64_t FakeSyscalls::NowMs() {
   if (fake_clock) return now_ms;
-  return RealSyscalls().NowMs();
+  return KernelSyscalls::NowMs();
 }
 
 }  // namespace testing
