@@ -28,11 +28,14 @@
 #include "src/address.h"
 #include "src/exit_codes.h"
 #include "tests/testing/fake_syscalls.h"
+#include "tests/testing/fd_passing.h"
 
 namespace ssh_proxy {
 namespace {
 
 using ::ssh_proxy::testing::FakeSyscalls;
+using ::ssh_proxy::testing::Received;
+using ::ssh_proxy::testing::ReceiveFd;
 
 // MakeTempDir returns a new directory under /tmp: short, so that paths in it
 // fit sun_path
@@ -692,38 +695,6 @@ TEST_F(ConnectorTest, VerboseLogNamesEachStep) {
 }
 
 // ---- hand-off ----
-
-struct Received {
-  ssize_t n = -1;
-  char byte = 1;
-  int fds = 0;
-  int fd = -1;
-};
-
-Received ReceiveFd(int sock) {
-  Received r;
-  char buf[2];
-  struct iovec iov = {buf, sizeof(buf)};
-  union {
-    struct cmsghdr align;
-    char buf[CMSG_SPACE(sizeof(int) * 4)];
-  } control;
-  struct msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof(control.buf);
-  r.n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-  if (r.n > 0) r.byte = buf[0];
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
-       c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-      r.fds += static_cast<int>((c->cmsg_len - CMSG_LEN(0)) / sizeof(int));
-      std::memcpy(&r.fd, CMSG_DATA(c), sizeof(int));
-    }
-  }
-  return r;
-}
 
 // The target HandOff and CheckHandOffFd name in their messages.
 Target HandOffTarget() {

@@ -37,6 +37,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "tests/testing/fd_passing.h"
 #include "tests/testing/printing.h"
 
 extern char** environ;
@@ -322,27 +323,15 @@ struct Pair {
   }
 };
 
-// ReceivedFd is what ssh gets from the proxy: -1 if no SCM_RIGHTS arrived.
-int ReceiveFd(int sock, std::chrono::milliseconds timeout) {
+// ReceivePassedFd waits up to `timeout` for what ssh would get: exactly one
+// data byte and one descriptor, which it returns; -1 otherwise.
+int ReceivePassedFd(int sock, std::chrono::milliseconds timeout) {
   pollfd p = {sock, POLLIN, 0};
   if (poll(&p, 1, static_cast<int>(timeout.count())) <= 0) return -1;
-  char byte;
-  iovec iov = {&byte, 1};
-  union {
-    cmsghdr align;
-    char buf[CMSG_SPACE(sizeof(int))];
-  } control;
-  msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof(control.buf);
-  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT) != 1) return -1;
-  const cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (c == nullptr || c->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-  return fd;
+  const testing::Received r = testing::ReceiveFd(sock);
+  if (r.n == 1 && r.fds == 1) return r.fd;
+  if (r.fd >= 0) close(r.fd);
+  return -1;
 }
 
 // ExpectOneLineNaming checks stderr is exactly one "ssh-proxy: " line that
@@ -441,7 +430,7 @@ TEST_F(StdioTest, ClosedStandardDescriptorsInEveryMode) {
       int passed = -1;
       std::string out_text;
       if (fdpass_like && !out_closed) {
-        passed = ReceiveFd(ssh_pair.b, std::chrono::seconds(10));
+        passed = ReceivePassedFd(ssh_pair.b, std::chrono::seconds(10));
       } else if (fdpass_like) {
         // Relaying into /dev/null: stdin is the socketpair (or /dev/null);
         // end it so that the relay can end.
@@ -810,7 +799,7 @@ TEST_F(StdioTest, LongPathWithoutProc) {
     const pid_t pid = Spawn({"-v", "unix" + path, "22"},
                             {ssh_pair.a, ssh_pair.a, err.w}, {.no_proc = true});
     err.CloseW();
-    const int passed = ReceiveFd(ssh_pair.b, std::chrono::seconds(10));
+    const int passed = ReceivePassedFd(ssh_pair.b, std::chrono::seconds(10));
     const int code = Wait(pid, std::chrono::seconds(10));
     const std::string err_text = ReadAll(err.r, std::chrono::seconds(1));
     if (code == 120) GTEST_SKIP() << "cannot unmount /proc in a namespace here";
