@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -342,8 +343,14 @@ constexpr absl::string_view kHint =
 
 std::string TargetName(const Target& target) {
   const std::string host = EscapeForMessage(FormatHost(target));
-  if (target.kind == TargetKind::kUnix) return host;
-  return absl::StrCat(host, " port ", target.port);
+  switch (target.kind) {
+    case TargetKind::kUnix:
+      return host;
+    case TargetKind::kVsock:
+    case TargetKind::kVsockMux:
+      return absl::StrCat(host, " port ", target.port);
+  }
+  std::abort();  // Not a TargetKind: a corrupt value.
 }
 
 absl::StatusOr<UniqueFd> Connect(const Target& target,
