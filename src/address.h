@@ -84,13 +84,23 @@ absl::StatusOr<Target> ParseTarget(absl::string_view host,
 
 // FormatHost returns the canonical HOST string of `target` (always with "/" as
 // SEP, CIDs as numbers, ".host" as its unix/ form). For any target returned by
-// ParseTarget(h, p), ParseTarget(FormatHost(t), p) returns the same target.
+// ParseTarget(h, p), ParseTarget(FormatHost(t), p) returns the same target. A
+// kind outside TargetKind formats as "", which no HOST is.
 std::string FormatHost(const Target& target);
 
 // DescribeTarget returns the one line (without "\n") that --dry-run prints:
 //   "unix path=/run/x.sock", "vsock cid=4711 port=22", "vsock-mux
-//   path=/run/vm.sock port=22".
+//   path=/run/vm.sock port=22"; "" for a kind outside TargetKind.
 std::string DescribeTarget(const Target& target);
+
+// HostHelp returns the HOST part of --help: a line for each form
+// ("  unix/PATH         AF_UNIX stream socket at /PATH\n"), one for ".host",
+// and one about "%".
+std::string HostHelp();
+
+// SshConfigHostPatterns returns the ssh_config Host patterns that match every
+// HOST form: "unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* .host".
+std::string SshConfigHostPatterns();
 
 // EscapeForMessage returns `bytes` with every byte outside 0x20..0x7e, and '"'
 // and '\\', escaped C-style, so that hostile input stays on one printable line
