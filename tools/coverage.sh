@@ -14,8 +14,7 @@
 # Environment: BAZEL (default bazel), BAZEL_OUTPUT_BASE (optional --output_base), COVERAGE_HTML=DIR
 # (also write an HTML report there).
 set -uo pipefail
-cd "$(dirname "$0")/.."
-root="$PWD"
+cd "$(dirname "$0")/.." || exit 1
 bazel_cmd=("${BAZEL:-bazel}")
 [[ -n "${BAZEL_OUTPUT_BASE:-}" ]] && bazel_cmd+=("--output_base=$BAZEL_OUTPUT_BASE")
 for tool in clang-14 llvm-profdata-14 llvm-cov-14 llvm-readelf-14; do

@@ -59,13 +59,15 @@ else
   CXXFLAGS="${CXXFLAGS//-stdlib=libc++/}"
 fi
 # Every abseil archive in one group: the linker takes only what is used, in any order.
+# shellcheck disable=SC2054  # the commas belong to the linker options (-Wl,...), not the array.
 absl_libs=(-Wl,--start-group "$absl_libdir"/libabsl_*.a -Wl,--end-group -lpthread)
 
 objdir="$WORK/ssh-proxy-obj"
 mkdir -p "$objdir"
 compile() {  # compile SRC.cc -> $objdir/<flattened name>.o; prints the object path.
   local src="$1"
-  local obj="$objdir/$(echo "$src" | tr '/' '_' | sed 's/\.cc$/.o/')"
+  local obj
+  obj="$objdir/$(echo "$src" | tr '/' '_' | sed 's/\.cc$/.o/')"
   # shellcheck disable=SC2086
   $CXX $CXXFLAGS $std $absl_include -I"$root" -c "$root/$src" -o "$obj"
   echo "$obj"

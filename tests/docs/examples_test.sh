@@ -222,10 +222,10 @@ check_options() {
   help=$("$proxy" --help 2>&1)
   local rendered
   rendered=$(mandoc -Tascii "$manpage" 2>/dev/null | col -b)
-  for opt in $(grep -oE -- '--[a-z][a-z-]+' <<<"$help" | sort -u); do
+  while IFS= read -r opt; do
     grep -qF -- "$opt" <<<"$rendered" || missing_man+=" $opt"
     grep -qF -- "\`$opt" "$readme" || missing_readme+=" $opt"
-  done
+  done < <(grep -oE -- '--[a-z][a-z-]+' <<<"$help" | sort -u)
   if [[ -z $missing_man$missing_readme ]]; then
     pass "every --help option is documented in the man page and README"
   else
