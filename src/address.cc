@@ -213,10 +213,14 @@ std::string CanonicalPathSuggestion(absl::string_view rest) {
 
 absl::StatusOr<Target> ParseHost(absl::string_view host);
 
+// HostError returns the message for a bad HOST: `HOST "<escaped host>": what`.
 std::string HostError(absl::string_view host, absl::string_view what) {
   return absl::StrCat("HOST \"", EscapeForMessage(host), "\": ", what);
 }
 
+// ParsePath checks `rest`, the text after SEP, as PATH. On success returns the
+// target path "/" + rest; on failure InvalidArgument naming the broken rule and,
+// where it is unambiguous, the canonical spelling.
 absl::StatusOr<std::string> ParsePath(absl::string_view host,
                                       absl::string_view prefix_and_sep,
                                       absl::string_view rest) {
@@ -235,6 +239,9 @@ absl::StatusOr<std::string> ParsePath(absl::string_view host,
   return absl::StrCat("/", rest);
 }
 
+// ParseCid parses `text`, the text after SEP, as CID: a name of kCidNames or a
+// U32 other than VMADDR_CID_ANY. On success returns the CID; on failure
+// InvalidArgument naming the broken rule, with a hint where one helps.
 absl::StatusOr<uint32_t> ParseCid(absl::string_view host,
                                   absl::string_view prefix_and_sep,
                                   absl::string_view text) {
@@ -297,6 +304,10 @@ absl::StatusOr<Target> ParseOperand(absl::string_view host, TargetKind kind,
   return target;
 }
 
+// ParseHost parses HOST alone. On success returns the target (port not set); on
+// failure InvalidArgument whose message starts with `HOST "<escaped host>"`,
+// names what is wrong and suggests the canonical spelling where it is
+// unambiguous.
 absl::StatusOr<Target> ParseHost(absl::string_view host) {
   if (host == kLocalHost) {
     Target target;
