@@ -304,51 +304,35 @@ absl::StatusOr<Target> ParseOperand(absl::string_view host, TargetKind kind,
   return target;
 }
 
-// ParseHost parses HOST alone. On success returns the target (port not set); on
-// failure InvalidArgument whose message starts with `HOST "<escaped host>"`,
-// names what is wrong and suggests the canonical spelling where it is
-// unambiguous.
-absl::StatusOr<Target> ParseHost(absl::string_view host) {
-  if (host == kLocalHost) {
-    Target target;
-    target.kind = TargetKind::kUnix;
-    target.path = kLocalHostSocketPath;
-    return target;
+// NoSeparatorError explains a HOST that has neither "/" nor "%" and is not
+// ".host".
+absl::Status NoSeparatorError(absl::string_view host) {
+  if (absl::EqualsIgnoreCase(host, kLocalHost)) {
+    return absl::InvalidArgumentError(HostError(
+        host, absl::StrCat("prefixes are lowercase (did you mean .host?); ",
+                           AcceptedForms())));
   }
-  const size_t sep = host.find_first_of("/%");
-  const absl::string_view prefix = host.substr(0, sep);
-  if (sep == absl::string_view::npos) {
-    if (absl::EqualsIgnoreCase(host, kLocalHost)) {
+  for (const KindSpelling& row : kKinds) {
+    if (absl::EqualsIgnoreCase(host, row.prefix)) {
       return absl::InvalidArgumentError(HostError(
-          host, absl::StrCat("prefixes are lowercase (did you mean .host?); ",
+          host, absl::StrCat("missing \"/\" or \"%\" and the address after the "
+                             "prefix; ",
                              AcceptedForms())));
     }
-    for (const KindSpelling& row : kKinds) {
-      if (absl::EqualsIgnoreCase(host, row.prefix)) {
-        return absl::InvalidArgumentError(HostError(
-            host,
-            absl::StrCat("missing \"/\" or \"%\" and the address after the "
-                         "prefix; ",
-                         AcceptedForms())));
-      }
-    }
-    return absl::InvalidArgumentError(
-        HostError(host, absl::StrCat("not an address ssh-proxy understands; ",
-                                     AcceptedForms())));
   }
-  const absl::string_view prefix_and_sep = host.substr(0, sep + 1);
-  const absl::string_view rest = host.substr(sep + 1);
-  for (const KindSpelling& row : kKinds) {
-    if (prefix == row.prefix) {
-      return ParseOperand(host, row.kind, prefix_and_sep, rest);
-    }
-  }
+  return absl::InvalidArgumentError(HostError(
+      host,
+      absl::StrCat("not an address ssh-proxy understands; ", AcceptedForms())));
+}
 
+// UnknownPrefixError explains a HOST whose text before SEP (at `sep`) is no
+// prefix of kKinds, with a suggestion where the fix is unambiguous.
+absl::Status UnknownPrefixError(absl::string_view host, size_t sep) {
+  const absl::string_view prefix = host.substr(0, sep);
   for (const KindSpelling& row : kKinds) {
-    const absl::string_view known = row.prefix;
-    if (absl::EqualsIgnoreCase(prefix, known)) {
+    if (absl::EqualsIgnoreCase(prefix, row.prefix)) {
       // Suggest the lowercase spelling only if it is then a valid address.
-      const std::string candidate = absl::StrCat(known, host.substr(sep));
+      const std::string candidate = absl::StrCat(row.prefix, host.substr(sep));
       const std::string suggestion =
           ParseHost(candidate).ok()
               ? absl::StrCat(" (did you mean ", EscapeForMessage(candidate),
@@ -368,8 +352,8 @@ absl::StatusOr<Target> ParseHost(absl::string_view host) {
     std::string message =
         HostError(host, absl::StrCat("missing prefix; ", AcceptedForms()));
     if (CheckPath(host.substr(1)).ok()) {
-      absl::StrAppend(&message, " (did you mean unix", EscapeForMessage(host),
-                      "?)");
+      absl::StrAppend(&message, " (did you mean ", Prefix(TargetKind::kUnix),
+                      EscapeForMessage(host), "?)");
     }
     return absl::InvalidArgumentError(message);
   }
@@ -382,6 +366,29 @@ absl::StatusOr<Target> ParseHost(absl::string_view host) {
   return absl::InvalidArgumentError(HostError(
       host, absl::StrCat("unknown prefix \"", EscapeForMessage(prefix), "\"; ",
                          AcceptedForms())));
+}
+
+// ParseHost parses HOST alone. On success returns the target (port not set); on
+// failure InvalidArgument whose message starts with `HOST "<escaped host>"`,
+// names what is wrong and suggests the canonical spelling where it is
+// unambiguous.
+absl::StatusOr<Target> ParseHost(absl::string_view host) {
+  if (host == kLocalHost) {
+    Target target;
+    target.kind = TargetKind::kUnix;
+    target.path = kLocalHostSocketPath;
+    return target;
+  }
+  const size_t sep = host.find_first_of("/%");
+  if (sep == absl::string_view::npos) return NoSeparatorError(host);
+  const absl::string_view prefix = host.substr(0, sep);
+  for (const KindSpelling& row : kKinds) {
+    if (prefix == row.prefix) {
+      return ParseOperand(host, row.kind, host.substr(0, sep + 1),
+                          host.substr(sep + 1));
+    }
+  }
+  return UnknownPrefixError(host, sep);
 }
 
 }  // namespace
