@@ -16,31 +16,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "tests/testing/printing.h"
 
 namespace ssh_proxy {
 namespace {
 
-// Printable renders test input for failure messages, independently of
-// EscapeForMessage.
-std::string Printable(absl::string_view s) {
-  std::string out;
-  for (unsigned char c : s) {
-    if (c >= 0x20 && c < 0x7f && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += absl::StrCat("\\x", absl::Hex(c, absl::kZeroPad2));
-    }
-  }
-  return out;
-}
-
-std::string Show(const Target& t) {
-  const char* kind = t.kind == TargetKind::kUnix    ? "unix"
-                     : t.kind == TargetKind::kVsock ? "vsock"
-                                                    : "vsock-mux";
-  return absl::StrCat("{", kind, " path=\"", Printable(t.path),
-                      "\" cid=", t.cid, " port=", t.port, "}");
-}
+// Show renders a Target for failure messages (PrintTo, tests/testing).
+std::string Show(const Target& t) { return ::testing::PrintToString(t); }
 
 Target Unix(absl::string_view path, uint32_t port) {
   Target t;
@@ -703,8 +685,5 @@ TEST(EscapeForMessageTest, InjectiveOnShortStrings) {
 }
 
 }  // namespace
-
-// gtest prints Targets with this (found by argument-dependent lookup).
-void PrintTo(const Target& t, std::ostream* os) { *os << Show(t); }
 
 }  // namespace ssh_proxy

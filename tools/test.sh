@@ -59,6 +59,18 @@ check() {
 
 # Every shell script of the tree (found by name and shebang) passes shellcheck with no finding.
 check shellcheck tools/shellcheck.sh
+# Every cc_* target of ours carries SSH_PROXY_COPTS (-Werror=switch), so a TargetKind left out of
+# a switch anywhere fails the build.
+copts_check() {
+  local missing
+  missing=$(bazel query --noshow_progress \
+    'kind("cc_(library|binary|test) rule", //...) except attr("copts", "-Werror=switch", //...)' \
+    2>/dev/null) || return 1
+  [[ -z "$missing" ]] && return 0
+  echo "targets without SSH_PROXY_COPTS (copts.bzl): $missing" >&2
+  return 1
+}
+check copts copts_check
 bazel_tests gcc
 bazel_tests asan --config=asan
 
