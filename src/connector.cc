@@ -404,6 +404,24 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
   }
 }
 
+// OpenSocket makes the connected socket for `target`'s kind (before any
+// handshake).
+absl::StatusOr<UniqueFd> OpenSocket(const Target& target,
+                                    const Deadline& deadline,
+                                    const ConnectOptions& options,
+                                    Syscalls& sys, absl::string_view name) {
+  switch (target.kind) {
+    case TargetKind::kUnix:
+    case TargetKind::kVsockMux:
+      return ConnectUnix(target.path, deadline, options, sys, name);
+    case TargetKind::kVsock:
+      return ConnectVsock(target, deadline, options, sys, name);
+  }
+  // Not a TargetKind (the switch names every kind; -Werror=switch).
+  return absl::InternalError(
+      absl::StrCat("cannot connect to ", name, ": unknown kind of target"));
+}
+
 // What every "cannot pass the fd" error tells the user to do.
 constexpr absl::string_view kHint =
     "ssh-proxy passes the connection back to ssh, so ssh_config needs "
@@ -429,16 +447,8 @@ absl::StatusOr<UniqueFd> Connect(const Target& target,
   const std::string name = TargetName(target);
   Log(options, absl::StrCat("connecting to ", name, " (timeout ",
                             TimeoutText(deadline), ")"));
-  absl::StatusOr<UniqueFd> fd;
-  switch (target.kind) {
-    case TargetKind::kUnix:
-    case TargetKind::kVsockMux:
-      fd = ConnectUnix(target.path, deadline, options, sys, name);
-      break;
-    case TargetKind::kVsock:
-      fd = ConnectVsock(target, deadline, options, sys, name);
-      break;
-  }
+  absl::StatusOr<UniqueFd> fd =
+      OpenSocket(target, deadline, options, sys, name);
   if (!fd.ok()) return fd.status();
   if (fd->get() <= STDERR_FILENO) {
     // One of fds 0-2 was closed when we started: our own output or ssh's
