@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# build-deb.sh: builds the Debian package ssh-proxy_VERSION_ARCH.deb with debian/ (dpkg-buildpackage
+# -b -us -uc; debian/rules builds with Bazel --config=release) and checks it with lintian.
+#
+#   tools/build-deb.sh [--out=DIR]
+#
+# 1. As root, installs what the build needs (dpkg-dev, debhelper, lintian and debian/control's
+#    Build-Depends) if something is missing; as anyone else it prints the apt-get line and exits 1.
+# 2. Copies the work tree (tracked and untracked files, not ignored ones) to CACHE/build/ssh-proxy
+#    and builds there, so that dpkg-buildpackage's outputs do not land in the clone's parent
+#    directory, and Bazel's output root CACHE/bazel keeps later builds warm.
+# 3. Moves the .deb, the -dbgsym .deb, the .changes and the .buildinfo to DIR (default: dist/ in
+#    the clone), writes the build's log there (build-deb.log), and removes older ones.
+# 4. Runs lintian (Debian 12's default profile) on the .deb and on the .changes: any error or
+#    warning fails the build (info tags are shown, and do not).
+# Prints the path of the .deb on its last line; exits non-zero on any failure.
+#
+# CACHE is $SSH_PROXY_DEB_CACHE, default /var/cache/ssh-proxy-deb as root, else
+# ${XDG_CACHE_HOME:-~/.cache}/ssh-proxy-deb. Removing it only makes the next build cold.
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+out=$root/dist
+for arg in "$@"; do
+  case $arg in
+    --out=*) out=${arg#*=} ;;
+    -h | --help)
+      sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'
+      exit 0
+      ;;
+    *)
+      echo "build-deb.sh: unknown argument \"$arg\" (see --help)" >&2
+      exit 2
+      ;;
+  esac
+done
+if [[ $(id -u) == 0 ]]; then
+  cache=${SSH_PROXY_DEB_CACHE:-/var/cache/ssh-proxy-deb}
+else
+  cache=${SSH_PROXY_DEB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ssh-proxy-deb}
+fi
+started=$SECONDS
+log() { echo "build-deb: [$((SECONDS - started))s] $*" >&2; }
+die() {
+  echo "build-deb: $*" >&2
+  exit 1
+}
+case "$cache/" in
+  "$root"/*) die "the cache $cache must not be inside the repository" ;;
+esac
+
+# --- 1. build dependencies ------------------------------------------------------------------------
+tools=(dpkg-dev debhelper lintian git)
+missing=()
+for p in "${tools[@]}"; do
+  [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == "install ok installed" ]] || missing+=("$p")
+done
+if ((${#missing[@]} == 0)) && (cd "$root" && dpkg-checkbuilddeps >/dev/null 2>&1); then
+  :
+elif [[ $(id -u) != 0 ]]; then
+  echo "build-deb: missing build dependencies; as root run:" >&2
+  echo "  apt-get update && apt-get install -y --no-install-recommends ${tools[*]} &&" \
+    "apt-get build-dep -y $root" >&2
+  exit 1
+else
+  log "installing the build dependencies"
+  export DEBIAN_FRONTEND=noninteractive
+  apt=(apt-get -o DPkg::Lock::Timeout=600 -y -qq --no-install-recommends)
+  apt-get -o DPkg::Lock::Timeout=600 update -qq </dev/null >&2 || die "apt-get update failed"
+  "${apt[@]}" install "${tools[@]}" </dev/null >&2 || die "cannot install ${tools[*]}"
+  # apt reads the Build-Depends of a directory's debian/control.
+  "${apt[@]}" build-dep "$root" </dev/null >&2 || die "apt-get build-dep $root failed"
+fi
+
+# --- 2. the build tree ----------------------------------------------------------------------------
+version=$(cd "$root" && dpkg-parsechangelog -S Version)
+arch=$(dpkg-architecture -qDEB_HOST_ARCH)
+build=$cache/build
+tree=$build/ssh-proxy
+log "copying the work tree to $tree"
+mkdir -p "$build" "$cache/bazel"
+if [[ -d $tree ]]; then
+  chmod -R u+w "$tree"
+  rm -rf -- "$tree"
+fi
+rm -f -- "$build"/ssh-proxy_* "$build"/ssh-proxy-dbgsym_*
+mkdir -p "$tree"
+(cd "$root" && git ls-files -z --cached --others --exclude-standard |
+  while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done |
+  tar --null -T - -cf -) | tar -C "$tree" -xf -
+
+# --- 3. dpkg-buildpackage -------------------------------------------------------------------------
+mkdir -p "$out"
+out=$(cd "$out" && pwd)
+rm -f -- "$out"/ssh-proxy_*.deb "$out"/ssh-proxy-dbgsym_*.deb "$out"/ssh-proxy_*.changes \
+  "$out"/ssh-proxy_*.buildinfo
+build_log=$out/build-deb.log
+log "dpkg-buildpackage -b -us -uc (ssh-proxy $version, $arch; log: $build_log)"
+if ! (cd "$tree" && SSH_PROXY_BAZEL_ROOT=$cache/bazel dpkg-buildpackage -b -us -uc) \
+  </dev/null >"$build_log" 2>&1; then
+  tail -n 40 "$build_log" >&2
+  die "dpkg-buildpackage failed; the whole log is $build_log"
+fi
+deb=ssh-proxy_${version}_$arch.deb
+changes=ssh-proxy_${version}_$arch.changes
+[[ -f $build/$deb && -f $build/$changes ]] || die "dpkg-buildpackage made no $deb or $changes"
+mv -f -- "$build/$deb" "$build/$changes" "$out/"
+mv -f -- "$build"/ssh-proxy_*.buildinfo "$build"/ssh-proxy-dbgsym_*.deb "$out/" 2>/dev/null || true
+log "built $out/$deb ($(stat -c %s "$out/$deb") bytes)"
+
+# --- 4. lintian -----------------------------------------------------------------------------------
+log "lintian $deb $changes"
+if ! (cd "$out" && lintian --fail-on error,warning --display-info "$deb" "$changes") >&2; then
+  die "lintian reports errors or warnings (above)"
+fi
+log "lintian: no error, no warning"
+echo "$out/$deb"
