@@ -170,6 +170,51 @@ else
   fail mux_saw_one_connect "mux log [$(cat "$FIXTURE_VM_LOG")]"
 fi
 
+# --- beside systemd's fragment ---------------------------------------------------------------------
+# systemd 256+ ships /etc/ssh/ssh_config.d/20-systemd-ssh-proxy.conf (Debian 12's systemd does not):
+# its Host sections, as systemd writes them, next to ours. Ours sorts first, so ssh takes our
+# ProxyCommand for the hosts both name and systemd's for machine/*; host key checking comes from
+# systemd's section, which sets it and ours does not (README, "Beside systemd's own fragment").
+sysd=/etc/ssh/ssh_config.d/20-systemd-ssh-proxy.conf
+sysd_proxy=/usr/lib/systemd/systemd-ssh-proxy
+cat >"$sysd" <<EOF
+Host .host machine/.host
+  ProxyCommand $sysd_proxy unix/run/ssh-unix-local/socket %p
+  ProxyUseFdpass yes
+  CheckHostIP no
+Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* machine/* machine%*
+  ProxyCommand $sysd_proxy %h %p
+  ProxyUseFdpass yes
+  CheckHostIP no
+  StrictHostKeyChecking no
+  UserKnownHostsFile /dev/null
+EOF
+mv /root/.ssh/config /root/.ssh/config.user
+bad=""
+for host in "unix$FIXTURE_SSHD_SOCK" vsock/4711 vsock-mux/run/vm0/v.sock .host machine/vm0; do
+  g=$(ssh -G "$host" 2>&1)
+  pc=$(sed -n 's/^proxycommand //p' <<<"$g")
+  shk=$(sed -n 's/^stricthostkeychecking //p' <<<"$g")
+  ukh=$(sed -n 's/^userknownhostsfile //p' <<<"$g")
+  case $host in
+    machine/*) want="$sysd_proxy %h %p" ;;
+    *) want="$BIN '%n' %p" ;;
+  esac
+  [[ $pc == "$want" ]] || bad+=" $host: proxycommand [$pc], want [$want];"
+  if [[ $host != .host ]]; then
+    [[ $shk == false && $ukh == /dev/null ]] ||
+      bad+=" $host: stricthostkeychecking [$shk] userknownhostsfile [$ukh];"
+  fi
+done
+mv /root/.ssh/config.user /root/.ssh/config
+if [[ -z $bad ]]; then
+  pass systemd_fragment_sorts_after_ours
+else
+  fail systemd_fragment_sorts_after_ours "$bad"
+fi
+ssh_to ssh_unix_beside_systemd_fragment "unix$FIXTURE_SSHD_SOCK"
+rm -f -- "$sysd"
+
 # --- purge -----------------------------------------------------------------------------------------
 run apt-get -o DPkg::Lock::Timeout=60 purge -y ssh-proxy
 if [[ $RC == 0 ]] && ! dpkg-query -W ssh-proxy >/dev/null 2>&1; then
