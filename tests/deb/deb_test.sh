@@ -149,6 +149,7 @@ mount -t overlay overlay -o "lowerdir=$base,upperdir=$run/upper,workdir=$run/wor
 t=/opt/deb-test
 mkdir -p "$merged$t"
 cp "$deb" "$root/tests/check.sh" "$root/tests/e2e/sshd_fixture.sh" "$here/in_chroot.sh" \
+  "$root/tools/install.sh" \
   "$root/doc/ssh-proxy.1" "$bin_dir/tests/e2e/mux_emulator" "$bin_dir/tests/e2e/unix_inetd" \
   "$merged$t/" || fail "cannot copy the test's files into the chroot"
 

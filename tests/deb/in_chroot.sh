@@ -7,7 +7,7 @@
 #   DEB               the package, e.g. ssh-proxy_0.1.0_amd64.deb (in the current directory)
 #   VERSION           what `ssh-proxy --version` must say
 #   ./check.sh, ./sshd_fixture.sh, ./mux_emulator, ./unix_inetd, ./ssh-proxy.1 (the man page's
-#   source) sit beside it.
+#   source) and ./install.sh (tools/install.sh) sit beside it.
 #
 # Installs the package with `apt-get install ./DEB`, runs real ssh through the installed fragment
 # (ssh reads /etc/ssh/ssh_config, which includes /etc/ssh/ssh_config.d/*.conf; ~/.ssh/config only
@@ -134,7 +134,8 @@ if [[ $conffiles == "$CONF" ]]; then
 else
   fail fragment_is_the_only_conffile "conffiles [$conffiles]"
 fi
-if grep -qxF "    ProxyCommand $BIN '%n' %p" "$CONF" && ! grep -q '@SSH_PROXY@' "$CONF"; then
+if grep -qxF "    ProxyCommand $BIN '%n' %p" "$CONF" && ! grep -q '@SSH_PROXY@' "$CONF" &&
+  [[ $(head -n 1 "$CONF") == "# Installed by the Debian package ssh-proxy "* ]]; then
   pass fragment_names_the_binary
 else
   fail fragment_names_the_binary "$(cat "$CONF")"
@@ -151,6 +152,14 @@ if [[ $v == "ssh-proxy $VERSION" && $RC == 0 && $OUT == "vsock-mux path=/run/vm0
   pass installed_binary_runs
 else
   fail installed_binary_runs "--version [$v]; $(detail)"
+fi
+
+# tools/install.sh's uninstall (for source installs) must not delete the package's files.
+run ./install.sh uninstall --prefix=/usr
+if [[ $RC == 1 && $ERR == *"not written by tools/install.sh"* && -f $CONF && -x $BIN ]]; then
+  pass source_uninstall_keeps_the_package_files
+else
+  fail source_uninstall_keeps_the_package_files "$(detail)"
 fi
 
 # --- use: real ssh through the installed fragment --------------------------------------------------
