@@ -10,7 +10,9 @@
 #    openssh-server, made once in CACHE/bookworm and never changed after that. Each run works in an
 #    overlay over it (CACHE/run/root, its changes in CACHE/run/upper), so every run starts from the
 #    same clean system, and the overlay's upper directory is exactly what the run changed.
-# 3. In the chroot, tests/deb/in_chroot.sh: `apt-get install ./ssh-proxy_*.deb`, real ssh through
+# 3. tools/install.sh --prefix=/usr installs the same files as the package (which adds only its
+#    doc and lintian files and gzips the man page); the fragments differ only in their first line.
+#    In the chroot, tests/deb/in_chroot.sh: `apt-get install ./ssh-proxy_*.deb`, real ssh through
 #    the installed /etc/ssh/ssh_config.d/20-ssh-proxy.conf to a throwaway sshd on a unix socket and
 #    through the multiplexer emulator, `apt-get purge`, and checks that no file of the package is
 #    left (the controls: the same ssh fails before the install and after the purge).
@@ -146,6 +148,26 @@ rm -rf --one-file-system -- "$run"
 mkdir -p "$run/upper" "$run/work" "$merged"
 mount -t overlay overlay -o "lowerdir=$base,upperdir=$run/upper,workdir=$run/work" "$merged" ||
   fail "cannot mount an overlay at $merged"
+
+# tools/install.sh (a source install) and the package install the same files: the package adds only
+# its copyright, changelog and lintian override, and gzips the man page, as Debian does.
+step "tools/install.sh --prefix=/usr and the package: the same files"
+dpkg-deb -x "$deb" "$run/deb" || fail "dpkg-deb -x $deb"
+"$root/tools/install.sh" --binary="$run/deb/usr/libexec/ssh-proxy" --prefix=/usr \
+  --destdir="$run/source" >/dev/null || fail "tools/install.sh into $run/source"
+source_files=$(cd "$run/source" && find . -type f | sed 's|/man1/ssh-proxy\.1$|&.gz|' | sort)
+deb_files=$(cd "$run/deb" && find . -type f ! -path './usr/share/doc/ssh-proxy/*' \
+  ! -path './usr/share/lintian/overrides/*' | sort)
+[[ $source_files == "$deb_files" && -n $deb_files ]] ||
+  fail "install.sh installs [${source_files//$'\n'/ }], the package [${deb_files//$'\n'/ }]"
+gzip -dc "$run/deb/usr/share/man/man1/ssh-proxy.1.gz" | cmp -s - "$root/doc/ssh-proxy.1" ||
+  fail "the package's man page is not doc/ssh-proxy.1"
+f=etc/ssh/ssh_config.d/20-ssh-proxy.conf
+# The fragments differ only in their first line, which names who installed them.
+cmp -s <(tail -n +2 "$run/source/$f") <(tail -n +2 "$run/deb/$f") ||
+  fail "the package's fragment is not the one tools/install.sh writes: $(diff "$run/source/$f" "$run/deb/$f")"
+log "both: ${deb_files//$'\n'/ }"
+
 t=/opt/deb-test
 mkdir -p "$merged$t"
 cp "$deb" "$root/tests/check.sh" "$root/tests/e2e/sshd_fixture.sh" "$here/in_chroot.sh" \
