@@ -123,7 +123,7 @@ if [[ ${DEB_TEST_REBUILD:-0} == 1 || ! -f $stamp || $(<"$stamp") != "$want_stamp
     grep -qF " $base/" /proc/mounts && fail "something is mounted below $base: unmount it first"
     rm -rf --one-file-system -- "$base"
   fi
-  step "debootstrap --variant=minbase --include=${packages[*]} bookworm $base"
+  step "debootstrap --variant=minbase (with ${packages[*]}) bookworm $base"
   debootstrap --variant=minbase --include="$(
     IFS=,
     echo "${packages[*]}"
