@@ -74,6 +74,11 @@ else
 fi
 
 # --- 2. the build tree ----------------------------------------------------------------------------
+# One build at a time per cache (the build tree's path is fixed, so that Bazel's cache stays warm).
+# dpkg-buildpackage runs with fd 8 closed, so that no Bazel server it starts holds the lock.
+mkdir -p "$cache" || die "cannot create $cache"
+exec 8>"$cache/build.lock"
+flock -w 900 8 || die "another build holds $cache/build.lock"
 version=$(cd "$root" && dpkg-parsechangelog -S Version)
 arch=$(dpkg-architecture -qDEB_HOST_ARCH)
 build=$cache/build
@@ -98,7 +103,7 @@ rm -f -- "$out"/ssh-proxy_*.deb "$out"/ssh-proxy-dbgsym_*.deb "$out"/ssh-proxy_*
 build_log=$out/build-deb.log
 log "dpkg-buildpackage -b -us -uc (ssh-proxy $version, $arch; log: $build_log)"
 if ! (cd "$tree" && SSH_PROXY_BAZEL_ROOT=$cache/bazel dpkg-buildpackage -b -us -uc) \
-  </dev/null >"$build_log" 2>&1; then
+  </dev/null >"$build_log" 2>&1 8>&-; then
   tail -n 40 "$build_log" >&2
   die "dpkg-buildpackage failed; the whole log is $build_log"
 fi
