@@ -213,6 +213,8 @@ for host in "unix$FIXTURE_SSHD_SOCK" vsock/4711 vsock-mux/run/vm0/v.sock .host m
   if [[ $host != .host ]]; then
     [[ $shk == false && $ukh == /dev/null ]] ||
       bad+=" $host: stricthostkeychecking [$shk] userknownhostsfile [$ukh];"
+  elif [[ $shk == false || $ukh == /dev/null ]]; then
+    bad+=" .host: host key checking is off ([$shk] [$ukh]), but neither section turns it off;"
   fi
 done
 mv /root/.ssh/config.user /root/.ssh/config
