@@ -9,9 +9,10 @@
 # 2. Copies the work tree (tracked and untracked files, not ignored ones) to CACHE/build/ssh-proxy
 #    and builds there, so that dpkg-buildpackage's outputs do not land in the clone's parent
 #    directory, and Bazel's output root CACHE/bazel keeps later builds warm.
-# 3. Moves the .deb, the -dbgsym .deb, the .changes and the .buildinfo to DIR (default: dist/ in
-#    the clone), writes the build's log there (build-deb.log), and removes older ones.
-# 4. Runs lintian (Debian 12's default profile) on the .deb and on the .changes: any error or
+# 3. Builds the source package (dpkg-source -b: .dsc and .tar.xz) and the binary packages
+#    (dpkg-buildpackage -b -us -uc), and moves them, the .changes and the .buildinfo to DIR
+#    (default: dist/ in the clone), with the build's log (build-deb.log); older ones are removed.
+# 4. Runs lintian (Debian 12's default profile) on the .deb, the .changes and the .dsc: any error or
 #    warning fails the build (info tags are shown, and do not).
 # Prints the path of the .deb on its last line; exits non-zero on any failure.
 #
@@ -99,24 +100,28 @@ mkdir -p "$tree"
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 rm -f -- "$out"/ssh-proxy_*.deb "$out"/ssh-proxy-dbgsym_*.deb "$out"/ssh-proxy_*.changes \
-  "$out"/ssh-proxy_*.buildinfo
+  "$out"/ssh-proxy_*.buildinfo "$out"/ssh-proxy_*.dsc "$out"/ssh-proxy_*.tar.xz
 build_log=$out/build-deb.log
+log "dpkg-source -b (the source package, from the unbuilt tree)"
+(cd "$build" && dpkg-source -b ssh-proxy) </dev/null >"$build_log" 2>&1 ||
+  die "dpkg-source -b failed; see $build_log"
 log "dpkg-buildpackage -b -us -uc (ssh-proxy $version, $arch; log: $build_log)"
 if ! (cd "$tree" && SSH_PROXY_BAZEL_ROOT=$cache/bazel dpkg-buildpackage -b -us -uc) \
-  </dev/null >"$build_log" 2>&1 8>&-; then
+  </dev/null >>"$build_log" 2>&1 8>&-; then
   tail -n 40 "$build_log" >&2
   die "dpkg-buildpackage failed; the whole log is $build_log"
 fi
 deb=ssh-proxy_${version}_$arch.deb
 changes=ssh-proxy_${version}_$arch.changes
+dsc=ssh-proxy_$version.dsc
 [[ -f $build/$deb && -f $build/$changes ]] || die "dpkg-buildpackage made no $deb or $changes"
-mv -f -- "$build/$deb" "$build/$changes" "$out/"
+mv -f -- "$build/$deb" "$build/$changes" "$build/$dsc" "$build/ssh-proxy_$version.tar.xz" "$out/"
 mv -f -- "$build"/ssh-proxy_*.buildinfo "$build"/ssh-proxy-dbgsym_*.deb "$out/" 2>/dev/null || true
 log "built $out/$deb ($(stat -c %s "$out/$deb") bytes)"
 
 # --- 4. lintian -----------------------------------------------------------------------------------
-log "lintian $deb $changes"
-if ! (cd "$out" && lintian --fail-on error,warning --display-info "$deb" "$changes") >&2; then
+log "lintian $deb $changes $dsc"
+if ! (cd "$out" && lintian --fail-on error,warning --display-info "$deb" "$changes" "$dsc") >&2; then
   die "lintian reports errors or warnings (above)"
 fi
 log "lintian: no error, no warning"
