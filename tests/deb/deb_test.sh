@@ -21,8 +21,8 @@
 # the chroot are killed (by PID), on every exit. Prints each step with its time and ends with
 # "deb-test: PASS" or "deb-test: FAIL (...)"; exits non-zero on failure.
 #
-# Needs root (debootstrap, mount, chroot) and Debian's archive for the first run (about 1 minute
-# and 250 MB). Environment:
+# Needs root (debootstrap, mount, chroot) and Debian's archive for the first run (40-65 s and
+# 200 MB). Environment:
 #   SSH_PROXY_DEB_CACHE   the cache (default /var/cache/ssh-proxy-deb, shared with build-deb.sh)
 #   DEB_TEST_MIRROR       Debian mirror for debootstrap (default http://deb.debian.org/debian)
 #   DEB_TEST_REBUILD=1    make the clean chroot again
