@@ -91,6 +91,9 @@ consumer_test() (
 check bazel-consumer consumer_test
 # The release binary's ELF hardening (bazel build --config=release //:ssh-proxy, then readelf/nm).
 check hardening tools/hardening-check.sh
+# The .deb: built, lintian-clean, installed in a clean bookworm chroot, used by ssh, purged (root).
+if [[ ${DEB_CHECK:-1} == 1 && $(id -u) == 0 ]]; then check deb tests/deb/deb_test.sh
+else echo "== deb: SKIPPED, not counted (needs root for debootstrap, mount and chroot; DEB_CHECK=${DEB_CHECK:-1})"; fi
 # bzlmod with Debian sid's Bazel 7.7.1 in a sid chroot (root only; ~3 min cold, ~40 s warm).
 if [[ ${BZLMOD_CHECK:-1} == 1 && $(id -u) == 0 ]]; then
   check bzlmod tools/bzlmod-check.sh
