@@ -630,6 +630,9 @@ TEST_F(ConnectorTest, MuxNoReplyWithinTimeoutIsTimeout) {
 
 TEST_F(ConnectorTest, MuxPartialReplyThenSilenceIsTimeoutShowingBytes) {
   sys_.fake_clock = true;
+  // "OK 1" must arrive before the fake timeout, however slow the listener
+  // thread is to run (seen failing under load with the default 50 ms).
+  sys_.fake_clock_real_wait_ms = 5000;
   const std::string path = dir_ + "/vm.sock";
   Listener listener(path, [&](int conn) {
     ReadCommand(conn);

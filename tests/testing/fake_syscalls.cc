@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -181,7 +182,8 @@ int FakeSyscalls::Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) {
   if (fake_clock) {
     // On the fake clock, wait at most a moment of real time (for a peer thread
     // to act), and if nothing is ready, let the whole timeout pass.
-    const int n = ::poll(fds, nfds, timeout_ms < 50 ? timeout_ms : 50);
+    const int n = KernelSyscalls::Poll(
+        fds, nfds, std::min(timeout_ms, fake_clock_real_wait_ms));
     if (n == 0) now_ms += timeout_ms;
     return n;
   }

@@ -55,6 +55,11 @@ class FakeSyscalls : public KernelSyscalls {
   // out advances it by the poll's timeout instead of sleeping.
   bool fake_clock = false;
   int64_t now_ms = 1'000'000;
+  // How long such a poll waits in real time for a peer thread to act before
+  // the fake timeout passes. A test whose peer must act first (a partial
+  // reply, then silence) raises it, so that a loaded machine cannot reorder
+  // the two.
+  int fake_clock_real_wait_ms = 50;
 
   std::map<std::string, int> calls;  // Per op, how many calls were made.
   std::string sent;                  // All bytes passed to Send.
