@@ -282,7 +282,7 @@ mkdir -p /dev/pts /run/sshd
 mount -t devpts devpts /dev/pts
 hostname ssh-proxy-guest
 for m in ${VM_MODULES[*]}; do insmod /modules/\$m.ko || echo "ssh-proxy-vm: insmod \$m failed"; done
-socat VSOCK-LISTEN:22,fork,reuseaddr 'EXEC:/usr/sbin/sshd -i -f /etc/ssh/sshd_config,nofork' &
+socat VSOCK-LISTEN:22,fork,reuseaddr,backlog=128 'EXEC:/usr/sbin/sshd -i -f /etc/ssh/sshd_config,nofork' &
 echo "ssh-proxy-vm: ready \$(cut -d' ' -f1 /proc/uptime)"
 while :; do sleep 3600; done
 EOF
