@@ -30,8 +30,10 @@
 #   client_key       the client key the guest's root and the host sshd accept
 #   known_hosts      the guest's (and the host sshd's) host key under HostKeyAlias ssh-proxy-vm
 #   console.log      the guest's serial console
-# and sets VM_DIR VM_MUX VM_KERNEL_RELEASE VM_BOOT_MS VM_ACCEL_USED VM_PIDS. vm_stop kills
-# everything by PID (TERM, then KILL) and removes $VM_DIR; vm_leftovers prints what survived it.
+# and sets VM_DIR VM_MUX VM_KERNEL_RELEASE VM_BOOT_MS VM_ACCEL_USED VM_PIDS (and writes $VM_DIR to
+# the file $VM_DIR_NOTIFY when that is set). vm_stop kills everything by PID (TERM, then KILL) and
+# removes $VM_DIR; vm_leftovers prints what survived it. A caller traps EXIT to vm_stop and turns
+# INT and TERM into exit, so every way out of the caller tears the guest down.
 #
 # vm_skip_reason prints why QEMU cannot run here (and returns 0), or returns 1 when it can.
 
@@ -356,6 +358,8 @@ vm_start() {
     return 1
   }
   VM_DIR=$(mktemp -d /tmp/ssh-proxy-vm.XXXXXX) || return 1
+  # For a test that kills its caller mid-boot: where to look.
+  [[ -z ${VM_DIR_NOTIFY:-} ]] || echo "$VM_DIR" >"$VM_DIR_NOTIFY"
   VM_MUX=$VM_DIR/mux.sock
   if ! vm_no_vsock || ! vm_make_keys || ! vm_build_initramfs; then
     vm_log "could not build the guest"
@@ -488,9 +492,15 @@ vm_stop() {
 # vm_leftovers: after vm_stop, prints every process, socket or file that survived it (nothing when
 # the teardown was clean): the PIDs it started, any process whose command line or open files name
 # the VM directory, and the directory itself.
+# With arguments DIR PID..., checks those instead of the last vm_stop's.
 vm_leftovers() {
-  local pid p dir=${VM_STOPPED_DIR:-}
-  for pid in "${VM_STOPPED_PIDS[@]}"; do
+  local pid p dir=${VM_STOPPED_DIR:-} pids=("${VM_STOPPED_PIDS[@]}")
+  if (($# > 0)); then
+    dir=$1
+    shift
+    pids=("$@")
+  fi
+  for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null && echo "process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null))"
   done
   [[ -n $dir ]] || return 0

@@ -37,7 +37,7 @@ SCENARIOS=(boot_minimal_guest mux_slash_prints_guest_kernel mux_percent_prints_g
   mux_nothing_listening_exit_69 mux_ok_and_banner_in_one_read mux_verbose_output
   guest_vsock_1 guest_vsock_local guest_vsock_own_cid guest_vsock_2_to_host guest_vsock_host_name
   guest_nothing_listening_exit_69 guest_host_port_timeout_exit_75 guest_verbose_output
-  teardown_leaves_nothing)
+  teardown_leaves_nothing teardown_when_killed_during_boot)
 
 BIN=""
 for arg in "$@"; do
@@ -280,5 +280,41 @@ if [[ -z $left ]]; then
 else
   fail teardown_leaves_nothing "$left"
 fi
+# Another exit path: a caller killed (SIGTERM) while its guest is still booting.
+notify=$(mktemp /tmp/ssh-proxy-vm-notify.XXXXXX)
+VM_DIR_NOTIFY=$notify VM_SSH_PROXY=$BIN VM_REPO=$root bash -c '
+  source "$1"
+  trap vm_stop EXIT
+  trap "exit 143" TERM
+  vm_start
+  sleep 600' booting "$here/vm.sh" >/dev/null 2>&1 &
+child=$!
+dir=""
+for ((i = 0; i < 600; i++)); do
+  dir=$(<"$notify")
+  [[ -n $dir && -s $dir/console.log ]] && break
+  sleep 0.05
+done
+# What is running for that guest now (qemu, vhost-device-vsock and their wrappers).
+pids=()
+for p in /proc/[0-9]*; do
+  if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "$dir/"; then pids+=("${p#/proc/}"); fi
+done
+booting=$(grep -c . "$dir/console.log" 2>/dev/null)
+kill -TERM "$child"
+wait "$child"
+child_rc=$?
+left=$(vm_leftovers "$dir" "${pids[@]}")
+rm -f "$notify"
+if [[ -n $dir && ${#pids[@]} -ge 2 && $child_rc == 143 && -z $left ]]; then
+  pass teardown_when_killed_during_boot
+  echo "  (killed at $booting console lines with ${#pids[@]} processes running; all gone)"
+else
+  fail teardown_when_killed_during_boot "dir [$dir] pids [${pids[*]}] rc=$child_rc left [$left]"
+  # Do not leave them behind ourselves.
+  for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+  [[ -n $dir ]] && rm -rf -- "$dir"
+fi
+
 echo "vm tests took $((($(vm_now_ms) - started) / 1000)) s (boot included)"
 summary
