@@ -186,6 +186,9 @@ vm_fetch() {
   flock -w 600 "$VM_LOCK_FD" || return 1
   local rc=0
   vm_fetch_kernel && vm_fetch_vhost || rc=1
+  if [[ $rc == 0 && ${VM_FLAVOUR:-minimal} == systemd ]]; then
+    vm_fetch_systemd_rootfs || rc=1
+  fi
   flock -u "$VM_LOCK_FD"
   exec {VM_LOCK_FD}>&-
   return "$rc"
@@ -210,15 +213,52 @@ vm_copy_bin() {
   done
 }
 
-# vm_build_initramfs: the minimal guest's root in $VM_DIR/root, packed as $VM_DIR/initrd.cpio.
+# vm_guest_ssh_config: the guest's ssh client settings (after Debian's Include of
+# ssh_config.d/*.conf, where tools/install.sh put the fragment). Targets on the host side
+# (vsock/2, vsock/host) log in as the host user.
+vm_guest_ssh_config() {
+  cat <<EOF
+Host vsock/2 vsock%2 vsock/host vsock%host
+  User $(id -un)
+Host *
+  User root
+  HostKeyAlias $VM_HOST_KEY_ALIAS
+  UserKnownHostsFile /etc/ssh/known_hosts
+  GlobalKnownHostsFile /dev/null
+  StrictHostKeyChecking yes
+  IdentityFile /etc/ssh/client_key
+  IdentitiesOnly yes
+  BatchMode yes
+  LogLevel ERROR
+  ConnectTimeout 20
+EOF
+}
+
+# vm_install_guest_files ROOT: ssh-proxy (tools/install.sh: binary, man page, fragment) and the
+# keys: the guest's host key, the client key root accepts and uses itself, known_hosts.
+vm_install_guest_files() {
+  local r=$1
+  "$VM_REPO/tools/install.sh" --binary="$VM_SSH_PROXY" --prefix=/usr --destdir="$r" >/dev/null ||
+    return 1
+  mkdir -p "$r/etc/ssh" && rm -f "$r"/etc/ssh/ssh_host_*_key* || return 1
+  install -m 0600 "$VM_DIR/host_key" "$r/etc/ssh/ssh_host_ed25519_key" || return 1
+  install -m 0644 "$VM_DIR/host_key.pub" "$r/etc/ssh/ssh_host_ed25519_key.pub" || return 1
+  install -m 0600 "$VM_DIR/client_key" "$r/etc/ssh/client_key" || return 1
+  install -m 0644 "$VM_DIR/known_hosts" "$r/etc/ssh/known_hosts" || return 1
+}
+
+# vm_build_initramfs: $VM_DIR/initrd.cpio. VM_FLAVOUR=minimal: the whole guest (busybox, the
+# host's sshd, ssh and socat, ssh-proxy). VM_FLAVOUR=systemd: busybox and the modules only; its
+# init mounts /dev/vda and switch_roots to systemd.
 vm_build_initramfs() {
   local r=$VM_DIR/root kdir=$VM_KERNEL_DIR/lib/modules/$VM_KERNEL_RELEASE m f
+  local modules=("${VM_MODULES[@]}")
+  [[ ${VM_FLAVOUR:-minimal} == systemd ]] && modules+=(virtio_blk)
   mkdir -p "$r"/{bin,dev,proc,sys,run,tmp,root,etc/ssh,usr/lib,usr/lib64,usr/bin,usr/sbin,modules} ||
     return 1
   ln -s usr/lib "$r/lib" && ln -s usr/lib64 "$r/lib64" || return 1
   install -m 0755 /bin/busybox "$r/bin/busybox" && ln -s busybox "$r/bin/sh" || return 1
-  vm_copy_bin "$r" /usr/sbin/sshd /usr/bin/ssh /usr/bin/socat || return 1
-  for m in "${VM_MODULES[@]}"; do
+  for m in "${modules[@]}"; do
     f=$(find "$kdir/kernel" -name "$m.ko" | head -n1)
     [[ -n $f ]] || {
       vm_log "module $m.ko is not in $VM_KERNEL_DIR"
@@ -226,17 +266,42 @@ vm_build_initramfs() {
     }
     install -m 0644 "$f" "$r/modules/$m.ko" || return 1
   done
-  # The binary under test, its man page and the fragment, exactly as tools/install.sh installs them.
-  "$VM_REPO/tools/install.sh" --binary="$VM_SSH_PROXY" --prefix=/usr --destdir="$r" >/dev/null ||
-    return 1
-
-  printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'sshd:x:100:65534::/run/sshd:/bin/false' >"$r/etc/passwd"
-  printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$r/etc/group"
-  install -m 0600 "$VM_DIR/host_key" "$r/etc/ssh/ssh_host_ed25519_key" || return 1
-  install -m 0600 "$VM_DIR/client_key" "$r/etc/ssh/client_key" || return 1
-  install -m 0644 "$VM_DIR/client_key.pub" "$r/etc/ssh/authorized_keys" || return 1
-  install -m 0644 "$VM_DIR/known_hosts" "$r/etc/ssh/known_hosts" || return 1
-  cat >"$r/etc/ssh/sshd_config" <<'EOF'
+  local head
+  head=$(
+    cat <<EOF
+#!/bin/sh
+export PATH=/bin:/usr/bin:/usr/sbin HOME=/root
+/bin/busybox --install -s /bin
+mount -t devtmpfs dev /dev
+exec </dev/ttyS0 >/dev/ttyS0 2>&1
+mount -t proc proc /proc
+mount -t sysfs sys /sys
+for m in ${modules[*]}; do insmod /modules/\$m.ko || echo "ssh-proxy-vm: insmod \$m failed"; done
+EOF
+  )
+  if [[ ${VM_FLAVOUR:-minimal} == systemd ]]; then
+    cat >"$r/init" <<EOF
+$head
+mkdir -p /newroot
+i=0
+until mount -t ext4 -o rw /dev/vda /newroot 2>/dev/null; do
+  i=\$((i + 1))
+  if [ \$i -gt 200 ]; then echo "ssh-proxy-vm: cannot mount /dev/vda"; poweroff -f; fi
+  sleep 0.05
+done
+echo "ssh-proxy-vm: ready: switching to systemd at \$(cut -d' ' -f1 /proc/uptime)"
+umount /proc /sys
+mount --move /dev /newroot/dev
+exec switch_root /newroot /lib/systemd/systemd
+EOF
+  else
+    vm_copy_bin "$r" /usr/sbin/sshd /usr/bin/ssh /usr/bin/socat || return 1
+    vm_install_guest_files "$r" || return 1
+    install -m 0644 "$VM_DIR/client_key.pub" "$r/etc/ssh/authorized_keys" || return 1
+    printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'sshd:x:100:65534::/run/sshd:/bin/false' \
+      >"$r/etc/passwd"
+    printf '%s\n' 'root:x:0:' 'nogroup:x:65534:' >"$r/etc/group"
+    cat >"$r/etc/ssh/sshd_config" <<'EOF'
 HostKey /etc/ssh/ssh_host_ed25519_key
 AuthorizedKeysFile /etc/ssh/authorized_keys
 StrictModes no
@@ -252,45 +317,74 @@ PrintLastLog no
 Subsystem sftp internal-sftp
 LogLevel ERROR
 EOF
-  # The guest's ssh: Debian's Include of ssh_config.d (the fragment install.sh put there), then the
-  # keys. Targets on the host side (vsock/2, vsock/host) log in as the host user.
-  cat >"$r/etc/ssh/ssh_config" <<EOF
-Include /etc/ssh/ssh_config.d/*.conf
-Host vsock/2 vsock%2 vsock/host vsock%host
-  User $(id -un)
-Host *
-  User root
-  HostKeyAlias $VM_HOST_KEY_ALIAS
-  UserKnownHostsFile /etc/ssh/known_hosts
-  GlobalKnownHostsFile /dev/null
-  StrictHostKeyChecking yes
-  IdentityFile /etc/ssh/client_key
-  IdentitiesOnly yes
-  BatchMode yes
-  LogLevel ERROR
-  ConnectTimeout 20
-EOF
-  cat >"$r/init" <<EOF
-#!/bin/sh
-export PATH=/bin:/usr/bin:/usr/sbin HOME=/root
-/bin/busybox --install -s /bin
-mount -t devtmpfs dev /dev
-exec </dev/ttyS0 >/dev/ttyS0 2>&1
-mount -t proc proc /proc
-mount -t sysfs sys /sys
+    {
+      echo "Include /etc/ssh/ssh_config.d/*.conf"
+      vm_guest_ssh_config
+    } >"$r/etc/ssh/ssh_config"
+    # socat forks per connection and execs sshd -i on the vsock socket itself; a backlog of 128
+    # (socat's default is 5) keeps a burst of connections from being reset under TCG.
+    cat >"$r/init" <<EOF
+$head
 mount -t tmpfs -o mode=0755 run /run
 mount -t tmpfs tmpfs /tmp
 mkdir -p /dev/pts /run/sshd
 mount -t devpts devpts /dev/pts
 hostname ssh-proxy-guest
-for m in ${VM_MODULES[*]}; do insmod /modules/\$m.ko || echo "ssh-proxy-vm: insmod \$m failed"; done
 socat VSOCK-LISTEN:22,fork,reuseaddr,backlog=128 'EXEC:/usr/sbin/sshd -i -f /etc/ssh/sshd_config,nofork' &
 echo "ssh-proxy-vm: ready \$(cut -d' ' -f1 /proc/uptime)"
 while :; do sleep 3600; done
 EOF
+  fi
   chmod 0755 "$r/init" || return 1
   (cd "$r" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 >"$VM_DIR/initrd.cpio") ||
     return 1
+  rm -rf "$r"
+}
+
+# vm_fetch_systemd_rootfs: sets VM_SYSTEMD_ROOTFS, a trixie tree (debootstrap minbase with systemd,
+# openssh-server, systemd-container, dbus, udev) built once into the cache (as root: debootstrap).
+vm_fetch_systemd_rootfs() {
+  local cache dir tmp
+  cache=$(vm_cache_dir)
+  dir=$cache/rootfs-trixie-systemd
+  if [[ ! -x $dir/lib/systemd/systemd ]]; then
+    [[ $(id -u) == 0 ]] || {
+      vm_log "building the systemd guest's root needs root (debootstrap)"
+      return 1
+    }
+    command -v debootstrap >/dev/null || {
+      vm_log "debootstrap is not installed"
+      return 1
+    }
+    tmp=$(mktemp -d "$cache/.rootfs.XXXXXX") || return 1
+    vm_log "building the systemd guest's root with debootstrap (trixie, minbase; a few minutes)"
+    if ! debootstrap --variant=minbase \
+      --include=systemd,openssh-server,systemd-container,dbus,udev trixie "$tmp/root" \
+      "$(vm_mirror)" >"$tmp/debootstrap.log" 2>&1; then
+      vm_log "debootstrap failed: $(tail -n 5 "$tmp/debootstrap.log")"
+      rm -rf "$tmp"
+      return 1
+    fi
+    rm -rf "$dir" && mv "$tmp/root" "$dir" && rm -rf "$tmp" || return 1
+  fi
+  VM_SYSTEMD_ROOTFS=$dir
+}
+
+# vm_build_systemd_disk: $VM_DIR/disk.img, a raw ext4 image of the cached trixie tree with
+# ssh-proxy and this run's keys. systemd's ssh generator makes sshd listen on vsock::22 (and
+# /run/ssh-unix-local/socket) by itself.
+vm_build_systemd_disk() {
+  local r=$VM_DIR/sysroot
+  cp -a "$VM_SYSTEMD_ROOTFS" "$r" || return 1
+  vm_install_guest_files "$r" || return 1
+  install -d -m 0700 "$r/root/.ssh" || return 1
+  install -m 0600 "$VM_DIR/client_key.pub" "$r/root/.ssh/authorized_keys" || return 1
+  vm_guest_ssh_config >"$r/etc/ssh/ssh_config.d/90-ssh-proxy-vm.conf" || return 1
+  echo ssh-proxy-systemd >"$r/etc/hostname"
+  # A machine ID of its own, so that no first-boot logic runs.
+  od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$r/etc/machine-id" && echo >>"$r/etc/machine-id"
+  mkfs.ext4 -q -F -L root -d "$r" "$VM_DIR/disk.img" 2G >/dev/null || return 1
+  rm -rf "$r"
 }
 
 # vm_make_keys: host and client keys, known_hosts and the host-side ssh_config in $VM_DIR.
@@ -365,6 +459,16 @@ vm_start() {
     vm_log "could not build the guest"
     return 1
   fi
+  local disk_args=() append="console=ttyS0 rdinit=/init panic=-1 quiet loglevel=4" wait_s=60
+  if [[ ${VM_FLAVOUR:-minimal} == systemd ]]; then
+    vm_build_systemd_disk || {
+      vm_log "could not build the systemd guest's disk"
+      return 1
+    }
+    disk_args=(-drive "file=$VM_DIR/disk.img,format=raw,if=virtio")
+    append+=" systemd.show_status=false"
+    wait_s=300
+  fi
   local accel=${VM_ACCEL:-tcg} cid=${VM_CID:-42} mem=${VM_MEM:-512M}
   local accel_args=(-accel "tcg,thread=multi" -cpu max)
   [[ $accel == kvm ]] && accel_args=(-accel kvm -cpu host)
@@ -385,8 +489,7 @@ vm_start() {
     "${accel_args[@]}" -smp "${VM_SMP:-2}" -m "$mem" \
     -object "memory-backend-memfd,id=mem,size=$mem,share=on" -machine q35,memory-backend=mem \
     -kernel "$VM_KERNEL_DIR/boot/vmlinuz-$VM_KERNEL_RELEASE" -initrd "$VM_DIR/initrd.cpio" \
-    -append "console=ttyS0 rdinit=/init panic=-1 quiet loglevel=4" \
-    -serial "file:$VM_DIR/console.log" -nic none \
+    -append "$append" "${disk_args[@]}" -serial "file:$VM_DIR/console.log" -nic none \
     -chardev "socket,id=vu,path=$VM_DIR/vhost.sock" -device vhost-user-vsock-pci,chardev=vu
   local qemu_pid=${VM_PIDS[-1]}
   # The console says when init started the listener; then sshd must answer through the mux.
@@ -399,10 +502,11 @@ vm_start() {
     fi
     sleep 0.05
   done
-  for ((i = 0; i < 120; i++)); do
+  local deadline=$(($(vm_now_ms) + wait_s * 1000))
+  while (($(vm_now_ms) < deadline)); do
     if VM_SSH_TIMEOUT=30 vm_ssh "vsock-mux$VM_MUX" true </dev/null 2>/dev/null; then
       VM_BOOT_MS=$(($(vm_now_ms) - t0))
-      vm_log "guest $VM_KERNEL_RELEASE (CID $cid, accelerator $VM_ACCEL_USED) answered ssh" \
+      vm_log "${VM_FLAVOUR:-minimal} guest $VM_KERNEL_RELEASE (CID $cid, accelerator $VM_ACCEL_USED) answered ssh" \
         "$((VM_BOOT_MS / 1000)).$(printf '%03d' $((VM_BOOT_MS % 1000))) s after qemu started"
       return 0
     fi
