@@ -1,39 +1,47 @@
 # shellcheck shell=bash
 # vm.sh: boots a real guest under QEMU with rust-vmm's vhost-device-vsock as its hybrid-vsock
-# multiplexer, for tests/vm/vm_test.sh, tools/demo.sh and tools/bench.sh. Sourced.
+# multiplexer, for tests/vm/vm_test.sh, tests/vm/vm_bench.sh and tools/demo.sh. Sourced. See
+# tests/vm/README.md for what boots and why.
 #
-# The minimal guest: the bookworm linux-image-*-cloud-amd64 kernel (its virtio and vsock modules),
-# and an initramfs built here from busybox-static, this host's own sshd, ssh and socat with their
-# shared libraries (found with ldd), and the ssh-proxy binary under test installed with
+# VM_FLAVOUR=minimal (default): the bookworm linux-image-*-cloud-amd64 kernel (its virtio and vsock
+# modules), and an initramfs built here from busybox-static, this host's own sshd, ssh and socat
+# with their shared libraries (found with ldd), and the ssh-proxy binary under test installed with
 # tools/install.sh (binary, man page and ssh_config fragment, used as is inside the guest). The
 # guest's init loads the modules and runs `socat VSOCK-LISTEN:22,fork EXEC:"sshd -i",nofork`, so
-# every connection to guest vsock port 22 gets its own `sshd -i` on the vsock socket itself. The
-# guest has no network device. Every host-side process (qemu, vhost-device-vsock, the host sshd,
-# ssh) runs under no-vsock (a seccomp filter refusing AF_VSOCK): AF_VSOCK only exists in the guest.
+# every connection to guest vsock port 22 gets its own `sshd -i` on the vsock socket itself.
+# VM_FLAVOUR=systemd: the same kernel; a trixie tree (debootstrap, cached) with systemd >= 257,
+# openssh-server and systemd-container as a raw ext4 disk, which a busybox initramfs switch_roots
+# into; systemd's ssh generator puts sshd on vsock::22.
+# The guest has no network device. Every host-side process (qemu, vhost-device-vsock, the host
+# sshd, ssh) runs under no-vsock (a seccomp filter refusing AF_VSOCK): AF_VSOCK only exists in the
+# guest.
 #
 # Downloads are cached in VM_CACHE (default /var/cache/ssh-proxy-vm as root, else
 # ${XDG_CACHE_HOME:-~/.cache}/ssh-proxy-vm), one directory per package version:
-#   kernel-VERSION/   the extracted linux-image-*-cloud-amd64 (bookworm, the system's apt sources)
+#   kernel-PACKAGE-VERSION/   the extracted linux-image-*-cloud-amd64 (bookworm, the system's apt)
 #   vhost-device-vsock-VERSION/   extracted from Debian sid through a private apt state (apt/),
-#                     which never touches the system's apt sources or lists.
+#                     which never touches the system's apt sources or lists
+#   rootfs-trixie-systemd/    the systemd flavour's tree (debootstrap --variant=minbase)
 #
 # Inputs (set before vm_start): VM_SSH_PROXY (the binary under test; required), VM_REPO (the repo
-# root, for tools/install.sh), VM_CID (guest CID, default 42), VM_MEM (default 512M), VM_SMP
-# (default 2), VM_LIFETIME (seconds after which qemu and the multiplexer are killed whatever
+# root, for tools/install.sh), VM_FLAVOUR, VM_CID (guest CID, default 42), VM_MEM (default 512M),
+# VM_SMP (default 2), VM_LIFETIME (seconds after which qemu and the multiplexer are killed whatever
 # happens, default 900), VM_ACCEL (tcg, or kvm to try it; default tcg: KVM here is PVM and cannot
-# run a stock kernel).
+# run a stock kernel), VM_KEEP=1 (keep $VM_DIR for debugging).
 #
 # vm_start creates $VM_DIR (below /tmp: socket paths must fit sun_path) holding:
 #   mux.sock         the multiplexer's host socket (vsock-mux/... targets this)
-#   mux.sock_PORT    what a guest connecting to CID 2 port PORT reaches (vm_host_listen creates it)
+#   mux.sock_PORT    what a guest connecting to CID 2 port PORT reaches (vm_host_sshd creates one)
 #   ssh_config       host ssh settings (keys, known_hosts, no ProxyCommand): use with ssh -F
 #   client_key       the client key the guest's root and the host sshd accept
 #   known_hosts      the guest's (and the host sshd's) host key under HostKeyAlias ssh-proxy-vm
 #   console.log      the guest's serial console
+#   no-vsock         the AF_VSOCK-refusing wrapper ($VM_NO_VSOCK)
 # and sets VM_DIR VM_MUX VM_KERNEL_RELEASE VM_BOOT_MS VM_ACCEL_USED VM_PIDS (and writes $VM_DIR to
-# the file $VM_DIR_NOTIFY when that is set). vm_stop kills everything by PID (TERM, then KILL) and
-# removes $VM_DIR; vm_leftovers prints what survived it. A caller traps EXIT to vm_stop and turns
-# INT and TERM into exit, so every way out of the caller tears the guest down.
+# the file $VM_DIR_NOTIFY when that is set). vm_ssh runs ssh into it with the binary under test.
+# vm_stop kills everything by PID (TERM, then KILL) and removes $VM_DIR; vm_leftovers prints what
+# survived it. A caller traps EXIT to vm_stop and turns INT and TERM into exit, so every way out of
+# the caller tears the guest down.
 #
 # vm_skip_reason prints why QEMU cannot run here (and returns 0), or returns 1 when it can.
 
@@ -74,9 +82,6 @@ vm_skip_reason() {
   if [[ $devices != *vhost-user-vsock-pci* ]]; then
     echo "this qemu-system-x86_64 has no vhost-user-vsock-pci device"
     return 0
-  fi
-  if ! grep -qw memfd_create /proc/kallsyms 2>/dev/null && [[ ! -e /proc/sys/fs/memfd_noexec ]]; then
-    : # memfd is in every kernel Debian 12 runs on; nothing to probe cheaply beyond qemu itself.
   fi
   return 1
 }

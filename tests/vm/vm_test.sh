@@ -107,6 +107,7 @@ VM_REPO=$root
 minimal_tests() {
   if ! VM_FLAVOUR=minimal vm_start; then
     for s in "${SCENARIOS[@]}"; do fail "$s" "the guest did not boot (see the vm: lines above)"; done
+    vm_stop
     return
   fi
   echo "accelerator: $VM_ACCEL_USED; guest kernel $VM_KERNEL_RELEASE; sshd answered $VM_BOOT_MS ms after qemu started"
@@ -342,6 +343,7 @@ minimal_tests() {
 systemd_tests() {
   if ! VM_FLAVOUR=systemd vm_start; then
     for s in "${SYSTEMD_SCENARIOS[@]}"; do fail "$s" "the systemd guest did not boot (see the vm: lines above)"; done
+    vm_stop
     return
   fi
   echo "systemd guest: sshd answered $VM_BOOT_MS ms after qemu started (accelerator $VM_ACCEL_USED)"
