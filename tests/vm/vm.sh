@@ -154,6 +154,7 @@ vm_fetch_kernel() {
   local cache pkg version dir
   cache=$(vm_cache_dir)
   mkdir -p "$cache" || return 1
+  dir=""
   if pkg=$(vm_kernel_package); then
     version=$(apt-cache policy "$pkg" | sed -n 's/^ *Candidate: //p')
     dir=$cache/kernel-$pkg-$version
@@ -161,21 +162,23 @@ vm_fetch_kernel() {
       local tmp
       tmp=$(mktemp -d "$cache/.dl.XXXXXX") || return 1
       vm_log "fetching $pkg $version"
-      (cd "$tmp" && apt-get -q -o DPkg::Lock::Timeout=600 -o APT::Sandbox::User="$(id -un)" \
-        download "$pkg=$version" >&2 </dev/null) || {
-        rm -rf "$tmp"
-        return 1
-      }
-      dpkg-deb -x "$tmp"/*.deb "$tmp/x" && rm -rf "$dir" && mv "$tmp/x" "$dir" || return 1
+      if (cd "$tmp" && apt-get -q -o DPkg::Lock::Timeout=600 -o APT::Sandbox::User="$(id -un)" \
+        download "$pkg=$version" >&2 </dev/null); then
+        dpkg-deb -x "$tmp"/*.deb "$tmp/x" && rm -rf "$dir" && mv "$tmp/x" "$dir" || dir=""
+      else
+        dir=""
+      fi
       rm -rf "$tmp"
     fi
-  else
-    # Offline, with a cached kernel: use the newest one.
+  fi
+  if [[ -z $dir ]]; then
+    # Offline, or apt has no kernel for us: the newest cached one, if any.
     dir=$(find "$cache" -maxdepth 1 -name 'kernel-*' -type d 2>/dev/null | sort -V | tail -n1)
     [[ -n $dir ]] || {
-      vm_log "cannot find linux-image-cloud-amd64 in apt, and no kernel is cached in $cache"
+      vm_log "cannot get linux-image-cloud-amd64 from apt, and no kernel is cached in $cache"
       return 1
     }
+    vm_log "using the cached $(basename "$dir")"
   fi
   VM_KERNEL_DIR=$dir
   VM_KERNEL_RELEASE=$(basename "$(echo "$dir"/lib/modules/*)")
