@@ -303,7 +303,12 @@ mount --move /dev /newroot/dev
 exec switch_root /newroot /lib/systemd/systemd
 EOF
   else
-    vm_copy_bin "$r" /usr/sbin/sshd /usr/bin/ssh /usr/bin/socat || return 1
+    # OpenSSH >= 9.8 splits sshd into sshd, sshd-session (and sshd-auth): take what exists.
+    local extra=() x
+    for x in /usr/lib/openssh/sshd-session /usr/lib/openssh/sshd-auth; do
+      [[ -x $x ]] && extra+=("$x")
+    done
+    vm_copy_bin "$r" /usr/sbin/sshd /usr/bin/ssh /usr/bin/socat "${extra[@]}" || return 1
     vm_install_guest_files "$r" || return 1
     install -m 0644 "$VM_DIR/client_key.pub" "$r/etc/ssh/authorized_keys" || return 1
     printf '%s\n' 'root:x:0:0:root:/root:/bin/sh' 'sshd:x:100:65534::/run/sshd:/bin/false' \
