@@ -4,8 +4,8 @@
 #   2. bazel test --config=asan //...      (the same tests under ASan+UBSan, clang-14)
 #   3. the fuzz targets under libFuzzer, FUZZ_SECONDS each (default 60), and the other checks
 #      in tools/ that exist (AFL++, the OSS-Fuzz build.sh check).
-#   and, after 2, tests/vm/vm_test.sh once (not per Bazel config): real QEMU guests, each scenario counts;
-#      VM_TESTS=0 reports them as skipped.
+#   Between 2 and 3: tests/vm/vm_test.sh once (not per Bazel config), real QEMU guests; each of
+#      its scenarios counts, and VM_TESTS=0 reports them as skipped.
 # Ends with one line "N passed, N failed" (each Bazel test target and each check counts once;
 # ", N skipped" is added when something was skipped, with the reasons above it) and exits non-zero
 # if anything failed.
