@@ -300,35 +300,53 @@ minimal_tests() {
   else
     fail teardown_leaves_nothing "$left"
   fi
-  # Another exit path: a caller killed (SIGTERM) while its guest is still booting.
+  # Another exit path: a caller killed (SIGTERM) while its guest is still booting: as soon as qemu
+  # runs, before the guest's init has said it is ready. (The child's last sleeps are short: bash
+  # runs a trap only between commands.)
   notify=$(mktemp /tmp/ssh-proxy-vm-notify.XXXXXX)
   VM_DIR_NOTIFY=$notify VM_SSH_PROXY=$BIN VM_REPO=$root bash -c '
     source "$1"
     trap vm_stop EXIT
     trap "exit 143" TERM
     vm_start
-    sleep 600' booting "$here/vm.sh" >/dev/null 2>&1 &
+    while :; do sleep 0.2; done' booting "$here/vm.sh" >/dev/null 2>&1 &
   child=$!
   dir=""
-  for ((i = 0; i < 600; i++)); do
+  pids=()
+  for ((i = 0; i < 1200; i++)); do
     dir=$(<"$notify")
-    [[ -n $dir && -s $dir/console.log ]] && break
+    if [[ -n $dir ]]; then
+      # What is running for that guest (qemu, vhost-device-vsock and their wrappers).
+      pids=()
+      qemu=0
+      for p in /proc/[0-9]*; do
+        cmd=$({ tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null)
+        if [[ $cmd == *"$dir/"* ]]; then
+          pids+=("${p#/proc/}")
+          [[ $cmd == qemu-system-x86_64* ]] && qemu=1
+        fi
+      done
+      ((qemu)) && break
+    fi
     sleep 0.05
   done
-  # What is running for that guest now (qemu, vhost-device-vsock and their wrappers).
-  pids=()
-  for p in /proc/[0-9]*; do
-    if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "$dir/"; then pids+=("${p#/proc/}"); fi
-  done
-  booting=$(grep -c . "$dir/console.log" 2>/dev/null)
+  booting=$(grep -c '^ssh-proxy-vm: ready' "$dir/console.log" 2>/dev/null)
   kill -TERM "$child"
+  for ((i = 0; i < 600; i++)); do
+    kill -0 "$child" 2>/dev/null || break
+    sleep 0.1
+  done
+  if kill -0 "$child" 2>/dev/null; then
+    kill -KILL "$child"
+    echo "  (the killed caller did not exit within 60 s)"
+  fi
   wait "$child"
   child_rc=$?
   left=$(vm_leftovers "$dir" "${pids[@]}")
   rm -f "$notify"
   if [[ -n $dir && ${#pids[@]} -ge 2 && $child_rc == 143 && -z $left ]]; then
     pass teardown_when_killed_during_boot
-    echo "  (killed at $booting console lines with ${#pids[@]} processes running; all gone)"
+    echo "  (killed with ${#pids[@]} processes running, guest ready lines: ${booting:-0}; all gone)"
   else
     fail teardown_when_killed_during_boot "dir [$dir] pids [${pids[*]}] rc=$child_rc left [$left]"
     # Do not leave them behind ourselves.
