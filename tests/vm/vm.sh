@@ -21,7 +21,7 @@
 #   kernel-PACKAGE-VERSION/   the extracted linux-image-*-cloud-amd64 (bookworm, the system's apt)
 #   vhost-device-vsock-VERSION/   extracted from Debian sid through a private apt state (apt/),
 #                     which never touches the system's apt sources or lists
-#   rootfs-trixie-systemd/    the systemd flavour's tree (debootstrap --variant=minbase)
+#   rootfs-trixie-systemd-VERSION/  the systemd flavour's tree (debootstrap --variant=minbase)
 #
 # Inputs (set before vm_start): VM_SSH_PROXY (the binary under test; required), VM_REPO (the repo
 # root, for tools/install.sh), VM_FLAVOUR, VM_CID (guest CID, default 42), VM_MEM (default 512M),
@@ -357,10 +357,11 @@ EOF
 # vm_fetch_systemd_rootfs: sets VM_SYSTEMD_ROOTFS, a trixie tree (debootstrap minbase with systemd,
 # openssh-server, systemd-container, dbus, udev) built once into the cache (as root: debootstrap).
 vm_fetch_systemd_rootfs() {
-  local cache dir tmp
+  local cache dir tmp version
   cache=$(vm_cache_dir)
-  dir=$cache/rootfs-trixie-systemd
-  if [[ ! -x $dir/lib/systemd/systemd ]]; then
+  dir=$(find "$cache" -maxdepth 1 -name 'rootfs-trixie-systemd-*' -type d 2>/dev/null | sort -V |
+    tail -n1)
+  if [[ -z $dir || ! -x $dir/lib/systemd/systemd ]]; then
     [[ $(id -u) == 0 ]] || {
       vm_log "building the systemd guest's root needs root (debootstrap)"
       return 1
@@ -378,6 +379,9 @@ vm_fetch_systemd_rootfs() {
       rm -rf "$tmp"
       return 1
     fi
+    # shellcheck disable=SC2016  # dpkg-query's own ${Version} template.
+    version=$(dpkg-query --admindir="$tmp/root/var/lib/dpkg" -W -f '${Version}' systemd) || return 1
+    dir=$cache/rootfs-trixie-systemd-$version
     rm -rf "$dir" && mv "$tmp/root" "$dir" && rm -rf "$tmp" || return 1
   fi
   VM_SYSTEMD_ROOTFS=$dir
