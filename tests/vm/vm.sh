@@ -398,6 +398,8 @@ vm_build_systemd_disk() {
   install -m 0600 "$VM_DIR/client_key.pub" "$r/root/.ssh/authorized_keys" || return 1
   vm_guest_ssh_config >"$r/etc/ssh/ssh_config.d/90-ssh-proxy-vm.conf" || return 1
   echo ssh-proxy-systemd >"$r/etc/hostname"
+  # Newer than /usr: systemd's ConditionNeedsUpdate units (catalog, hwdb, ldconfig) stay idle.
+  touch "$r/etc/.updated" "$r/var/.updated"
   # A machine ID of its own, so that no first-boot logic runs.
   od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$r/etc/machine-id" && echo >>"$r/etc/machine-id"
   mkfs.ext4 -q -F -L root -d "$r" "$VM_DIR/disk.img" 2G >/dev/null || return 1
