@@ -4,9 +4,13 @@
 #   2. bazel test --config=asan //...      (the same tests under ASan+UBSan, clang-14)
 #   3. the fuzz targets under libFuzzer, FUZZ_SECONDS each (default 60), and the other checks
 #      in tools/ that exist (AFL++, the OSS-Fuzz build.sh check, coverage, the consumer workspace,
-#      hardening, bzlmod); before all of them, shellcheck over every shell script.
-# Ends with one line "N passed, N failed" (each Bazel test target and each check counts once)
-# and exits non-zero if anything failed.
+#      hardening, the Debian package, bzlmod); before all of them, shellcheck over every shell
+#      script and the copts check.
+#   Between 2 and 3: tests/vm/vm_test.sh once (not per Bazel config), real QEMU guests; each of
+#      its scenarios counts, and VM_TESTS=0 reports them as skipped.
+# Ends with one line "N passed, N failed" (each Bazel test target and each check counts once;
+# ", N skipped" is added when something was skipped, with the reasons above it) and exits non-zero
+# if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -14,7 +18,9 @@ tools/ensure-deps.sh test || exit 1
 
 passed=0
 failed=0
+skipped=0
 failures=()
+skips=()
 log_dir="$(mktemp -d -t ssh-proxy-test.XXXXXX)"
 
 # Stale convenience symlinks from another output root make //... descend into them.
@@ -71,8 +77,45 @@ copts_check() {
   return 1
 }
 check copts copts_check
+
+# script_tests NAME COMMAND...: a script printing "PASS x" / "FAIL x: why" / "SKIP x: why" lines;
+# each line counts. A script that fails without a FAIL line counts as one failure.
+script_tests() {
+  local name="$1"
+  shift
+  local log="$log_dir/$name.log"
+  echo "== $name: $*"
+  "$@" 2>&1 | tee "$log"
+  local rc="${PIPESTATUS[0]}"
+  local p f s
+  p=$(grep -c '^PASS ' "$log")
+  f=$(grep -c '^FAIL ' "$log")
+  s=$(grep -c '^SKIP ' "$log")
+  passed=$((passed + p))
+  failed=$((failed + f))
+  skipped=$((skipped + s))
+  if [[ "$f" -ne 0 ]]; then
+    failures+=("$name: $(grep '^FAIL ' "$log" | cut -d: -f1 | cut -c6- | tr '\n' ' ')")
+  elif [[ "$rc" -ne 0 ]]; then
+    failed=$((failed + 1))
+    failures+=("$name (exit $rc; see the log above)")
+  fi
+  if [[ "$s" -ne 0 ]]; then
+    skips+=("$name: $s skipped: $(grep -m1 '^SKIP ' "$log" | cut -d: -f2- | sed 's/^ //')")
+  fi
+}
+
 bazel_tests gcc
 bazel_tests asan --config=asan
+# Real guests under QEMU (TCG), once: the minimal guest boots in about 5 s, the run takes about a
+# minute. VM_FLAVOURS=systemd adds the systemd guest (minutes to build the first time).
+if [[ ${VM_TESTS:-1} == 1 ]]; then
+  script_tests vm tests/vm/vm_test.sh
+else
+  echo "== vm: skipped (VM_TESTS=0)"
+  skipped=$((skipped + 1))
+  skips+=("vm: VM_TESTS=0")
+fi
 
 # Two fuzzers at a time (the machines have 2 cores); each still runs FUZZ_SECONDS.
 [[ -x tools/fuzz.sh ]] && check fuzz env FUZZ_PARALLEL="${FUZZ_PARALLEL:-2}" tools/fuzz.sh "${FUZZ_SECONDS:-60}"
@@ -92,8 +135,13 @@ check bazel-consumer consumer_test
 # The release binary's ELF hardening (bazel build --config=release //:ssh-proxy, then readelf/nm).
 check hardening tools/hardening-check.sh
 # The .deb: built, lintian-clean, installed in a clean bookworm chroot, used by ssh, purged (root).
-if [[ ${DEB_CHECK:-1} == 1 && $(id -u) == 0 ]]; then check deb tests/deb/deb_test.sh
-else echo "== deb: SKIPPED, not counted (needs root for debootstrap, mount and chroot; DEB_CHECK=${DEB_CHECK:-1})"; fi
+if [[ ${DEB_CHECK:-1} == 1 && $(id -u) == 0 ]]; then
+  check deb tests/deb/deb_test.sh
+else
+  echo "== deb: skipped (needs root for debootstrap, mount and chroot; DEB_CHECK=${DEB_CHECK:-1})"
+  skipped=$((skipped + 1))
+  skips+=("deb: needs root for debootstrap, mount and chroot (DEB_CHECK=${DEB_CHECK:-1})")
+fi
 # bzlmod with Debian sid's Bazel 7.7.1 in a sid chroot (root only; ~3 min cold, ~40 s warm).
 if [[ ${BZLMOD_CHECK:-1} == 1 && $(id -u) == 0 ]]; then
   check bzlmod tools/bzlmod-check.sh
@@ -103,5 +151,10 @@ rm -rf "$log_dir"
 if [[ ${#failures[@]} -gt 0 ]]; then
   printf 'failed: %s\n' "${failures[@]}"
 fi
-echo "$passed passed, $failed failed"
+if [[ ${#skips[@]} -gt 0 ]]; then
+  printf 'skipped: %s\n' "${skips[@]}"
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
 [[ "$failed" -eq 0 ]]
