@@ -198,19 +198,19 @@ struct Limits {
   bool no_proc = false;  // Private mount namespace without /proc.
 };
 
-// The sanitizer runtimes of an ASan/UBSan ssh-proxy open files at start
-// (/proc/self/maps, ...): with RLIMIT_NOFILE at 3 or 4, or without /proc, they
-// fail before our code runs.
-constexpr bool kSanitizedBinary =
-#ifdef SSH_PROXY_SANITIZED_BINARY
+// The runtimes of an ASan/UBSan or coverage-instrumented ssh-proxy open files
+// (/proc/self/maps at start, the profile at exit): with RLIMIT_NOFILE at 3 or
+// 4, or without /proc, they fail or add their own messages.
+constexpr bool kInstrumentedBinary =
+#ifdef SSH_PROXY_INSTRUMENTED_BINARY
     true;
 #else
     false;
 #endif
-#define SKIP_IF_SANITIZED()                                                 \
-  if (kSanitizedBinary)                                                     \
-  GTEST_SKIP() << "the sanitizer runtime needs fds and /proc; the release " \
-                  "binary is tested in the default configuration"
+#define SKIP_IF_INSTRUMENTED()                                             \
+  if (kInstrumentedBinary)                                                 \
+  GTEST_SKIP() << "an instrumented binary's runtime needs fds and /proc; " \
+                  "the plain binary is tested in the default configuration"
 
 // Spawn forks and execs the binary with `stdio` as its fds 0-2.
 pid_t Spawn(const std::vector<std::string>& args, Stdio stdio,
@@ -554,7 +554,7 @@ enum class Out { kSocket, kPipe, kTerminal };
 // With `nofile` set, the relay has no fd left for its pipes and copies with
 // read/write (the poll + PIPE_BUF path for a pipe stdout).
 void RelayNeverStalls(const std::string& path, Out kind, rlim_t nofile = 0) {
-  if (nofile != 0) SKIP_IF_SANITIZED();
+  if (nofile != 0) SKIP_IF_INSTRUMENTED();
   const size_t kUp = 4 << 20;
   Target target(path, {.flood = 16 << 20});
   Pipe in, err;
@@ -710,7 +710,7 @@ TEST_F(StdioTest, DevFullIsReportedForEveryPrintingAction) {
 // ---- EMFILE at each descriptor-making call ----
 
 TEST_F(StdioTest, EmfileAtEachCallNamesTheTarget) {
-  SKIP_IF_SANITIZED();
+  SKIP_IF_INSTRUMENTED();
   Target target(path_, {.greeting = "banner", .close_after_greeting = true});
   struct Case {
     std::vector<std::string> args;
@@ -752,7 +752,7 @@ TEST_F(StdioTest, EmfileAtEachCallNamesTheTarget) {
 // In the relay, no fd is left for its pipes (pipe2 fails with EMFILE): it
 // copies without them, and every byte still arrives.
 TEST_F(StdioTest, RelayWithoutPipesStillDelivers) {
-  SKIP_IF_SANITIZED();
+  SKIP_IF_INSTRUMENTED();
   Target target(path_, {.greeting = std::string(100000, 'g'),
                         .close_after_greeting = true});
   Pipe in, out, err;
@@ -782,7 +782,7 @@ TEST_F(StdioTest, RelayWithoutPipesStillDelivers) {
 // RunWithoutProc runs the binary in a private mount namespace with /proc
 // unmounted; the socket path is longer than sun_path. Root only.
 TEST_F(StdioTest, LongPathWithoutProc) {
-  SKIP_IF_SANITIZED();
+  SKIP_IF_INSTRUMENTED();
   if (geteuid() != 0) GTEST_SKIP() << "needs root for a mount namespace";
   std::string dir = dir_;
   std::vector<std::string> made;
