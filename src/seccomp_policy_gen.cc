@@ -48,6 +48,14 @@ struct Rule {
   const char* why;
 };
 
+// Arg is libseccomp's SCMP_A<N>() without its missing-initializer warning:
+// argument `arg` compared by `op` with `a` (for SCMP_CMP_MASKED_EQ: the mask,
+// and `b` the value).
+scmp_arg_cmp Arg(unsigned arg, scmp_compare op, scmp_datum_t a,
+                 scmp_datum_t b = 0) {
+  return scmp_arg_cmp{arg, op, a, b};
+}
+
 // What stage 2 needs: I/O on descriptors that are already open, memory, the
 // clock, and exiting (including abort()'s way out). Both stages allow these.
 std::vector<Rule> Stage2Rules() {
@@ -62,13 +70,13 @@ std::vector<Rule> Stage2Rules() {
       {"shutdown", {}, "the relay half-closes a socket at EOF"},
       {"close", {}, "descriptors we own; the relay closes stdout at EOF"},
       {"fcntl",
-       {SCMP_A1(SCMP_CMP_EQ, F_GETFL)},
+       {Arg(1, SCMP_CMP_EQ, F_GETFL)},
        "O_NONBLOCK on our own socket (connector and relay)"},
-      {"fcntl", {SCMP_A1(SCMP_CMP_EQ, F_SETFL)}, "(the same)"},
+      {"fcntl", {Arg(1, SCMP_CMP_EQ, F_SETFL)}, "(the same)"},
       {"clock_gettime", {}, "the --timeout clock when there is no vDSO"},
       {"brk", {}, "malloc"},
       {"mmap",
-       {SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)},
+       {Arg(2, SCMP_CMP_MASKED_EQ, PROT_EXEC, 0)},
        "malloc of 128 KiB and more, or when brk fails; glibc's fatal "
        "messages; never executable memory"},
       {"munmap", {}, "free of such blocks"},
@@ -84,10 +92,10 @@ std::vector<Rule> Stage2Rules() {
       {"gettid", {}, "abort(): raise() names its thread"},
       {"getpid", {}, "abort(): raise() names its process"},
       {"tgkill",
-       {SCMP_A2(SCMP_CMP_EQ, SIGABRT)},
+       {Arg(2, SCMP_CMP_EQ, SIGABRT)},
        "abort(): raise(SIGABRT), and no other signal"},
       {"rt_sigaction",
-       {SCMP_A0(SCMP_CMP_EQ, SIGABRT)},
+       {Arg(0, SCMP_CMP_EQ, SIGABRT)},
        "abort(): SIGABRT back to its default if a handler returned"},
   };
 }
@@ -100,33 +108,33 @@ std::vector<Rule> Stage1OnlyRules() {
   const unsigned kNoCreate = O_CREAT | O_TRUNC | (O_TMPFILE & ~O_DIRECTORY);
   return {
       {"socket",
-       {SCMP_A0(SCMP_CMP_EQ, AF_UNIX),
-        SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM)},
+       {Arg(0, SCMP_CMP_EQ, AF_UNIX),
+        Arg(1, SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM)},
        "the connection: AF_UNIX stream sockets"},
       {"socket",
-       {SCMP_A0(SCMP_CMP_EQ, AF_VSOCK),
-        SCMP_A1(SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM)},
+       {Arg(0, SCMP_CMP_EQ, AF_VSOCK),
+        Arg(1, SCMP_CMP_MASKED_EQ, 0xf, SOCK_STREAM)},
        "the connection: AF_VSOCK stream sockets"},
       {"connect", {}, "the connection"},
       {"setsockopt",
-       {SCMP_A1(SCMP_CMP_EQ, AF_VSOCK),
-        SCMP_A2(SCMP_CMP_EQ, SO_VM_SOCKETS_CONNECT_TIMEOUT)},
+       {Arg(1, SCMP_CMP_EQ, AF_VSOCK),
+        Arg(2, SCMP_CMP_EQ, SO_VM_SOCKETS_CONNECT_TIMEOUT)},
        "vsock's connect timeout from --timeout"},
       {"getsockopt",
-       {SCMP_A1(SCMP_CMP_EQ, SOL_SOCKET)},
+       {Arg(1, SCMP_CMP_EQ, SOL_SOCKET)},
        "SO_ERROR after a connect, SO_DOMAIN of stdout"},
       {"newfstatat",
-       {SCMP_A3(SCMP_CMP_EQ, AT_EMPTY_PATH)},
+       {Arg(3, SCMP_CMP_EQ, AT_EMPTY_PATH)},
        "fstat(): is stdout a socket, what are stdin and stdout"},
       {"openat",
-       {SCMP_A2(SCMP_CMP_MASKED_EQ, kNoCreate, 0)},
+       {Arg(2, SCMP_CMP_MASKED_EQ, kNoCreate, 0)},
        "O_PATH opens of long socket paths, \".\" and the socket's directory; "
        "the relay's own descriptor of a terminal stdout via /proc/self/fd; "
        "never creating or truncating"},
       {"fchdir", {}, "long paths without /proc: into the socket's directory"},
       {"pipe2", {}, "the relay's splice pipes"},
       {"seccomp",
-       {SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER), SCMP_A1(SCMP_CMP_EQ, 0)},
+       {Arg(0, SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER), Arg(1, SCMP_CMP_EQ, 0)},
        "loading stage 2's filter"},
       {"landlock_create_ruleset", {}, "stage 2's Landlock ABI check, ruleset"},
       {"landlock_restrict_self", {}, "stage 2's Landlock ruleset"},
