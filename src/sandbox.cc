@@ -34,7 +34,7 @@ Confinement Off(int stage) {
   c.landlock_missing = "not built in";
   c.summary = absl::StrCat("stage ", stage,
                            ": confinement is off in this build (sanitizer, "
-                           "fuzzing or benchmark baseline)");
+                           "fuzzing, coverage or benchmark baseline)");
   return c;
 }
 }  // namespace

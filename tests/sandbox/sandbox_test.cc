@@ -191,10 +191,10 @@ class SandboxTest : public ::testing::Test {
   std::unique_ptr<Listener> listener_;
 };
 
-#if defined(SSH_PROXY_SANITIZED_BINARY)
+#if defined(SSH_PROXY_UNCONFINED_BINARY)
 
-// A sanitizer build does not confine itself, and says so.
-TEST_F(SandboxTest, SanitizerBuildSaysConfinementIsOff) {
+// A sanitizer or coverage build does not confine itself, and says so.
+TEST_F(SandboxTest, UnconfinedBuildSaysConfinementIsOff) {
   const Result r = RunProxy(kProxy, {"-v", "--dry-run", "vsock/4711", "22"});
   EXPECT_TRUE(r.exited && r.code == 0) << r.Describe();
   EXPECT_TRUE(absl::StrContains(r.err, "confinement is off")) << r.err;
@@ -372,6 +372,6 @@ TEST_F(SandboxTest, TheBinaryHasNoTestHook) {
   EXPECT_TRUE(absl::StrContains(hooks_content.str(), "test hook"));
 }
 
-#endif  // SSH_PROXY_SANITIZED_BINARY
+#endif  // SSH_PROXY_UNCONFINED_BINARY
 
 }  // namespace
