@@ -111,6 +111,13 @@ absl::Status ApplyLandlock(Confinement* c) {
           absl::StrCat("the kernel has no Landlock: ", ErrnoText(errno));
       return absl::OkStatus();
     }
+    if (errno == EPERM) {
+      // Not a Landlock error: a seccomp filter of whoever started us (a
+      // container runtime's default profile) refuses the call.
+      c->landlock_missing = absl::StrCat(
+          "refused by the caller's own seccomp filter: ", ErrnoText(errno));
+      return absl::OkStatus();
+    }
     return CallFailed(2, "landlock_create_ruleset(VERSION)");
   }
   LandlockRulesetAttr attr = {};

@@ -60,7 +60,9 @@ absl::StatusOr<Confinement> ConfineForConnecting();
 // ConfineToOpenDescriptors applies stage 2; stage 1 must be on. Landlock is
 // applied where the kernel has it: ENOSYS or EOPNOTSUPP from
 // landlock_create_ruleset (no Landlock, or Landlock disabled at boot) is not an
-// error, and only the seccomp part applies; so is EMFILE or ENFILE for the
+// error, and only the seccomp part applies; nor is EPERM (a seccomp filter of
+// the caller, such as a container runtime's, refuses the call), nor EMFILE or
+// ENFILE for the
 // ruleset's descriptor (an RLIMIT_NOFILE that left none free), which the
 // summary says. Returns what it turned on; or
 // Internal naming the failed call with its errno text.

@@ -12,8 +12,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -22,6 +25,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -105,9 +109,11 @@ class Listener {
 // RunProxy runs `binary` with `args`, stdin /dev/null, stdout a socketpair end (so
 // that fd passing works) or, with `stdout_pipe`, a pipe; waits at most 10 s.
 // If `between` is set, it is called with the pid while the process runs.
+// `in_child`, if set, runs in the child just before execve.
 Result RunProxy(const char* binary, const std::vector<std::string>& args,
                 bool stdout_pipe = false,
-                const std::function<void(pid_t)>& between = nullptr) {
+                const std::function<void(pid_t)>& between = nullptr,
+                const std::function<void()>& in_child = nullptr) {
   int out[2], err[2];
   if (stdout_pipe) {
     EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
@@ -126,6 +132,7 @@ Result RunProxy(const char* binary, const std::vector<std::string>& args,
     dup2(null_fd, 0);
     dup2(out[1], 1);
     dup2(err[1], 2);
+    if (in_child) in_child();
     execve(binary, argv.data(), environ);
     _exit(127);
   }
@@ -298,6 +305,63 @@ TEST_F(SandboxTest, StopAndContinueWhileWaitingForTheMuxReply) {
                               kill(pid, SIGCONT);
                             });
   EXPECT_TRUE(r.exited && r.code == 75) << r.Describe();
+}
+
+// RefuseInChild installs, in the child about to exec ssh-proxy, a seccomp
+// filter that fails system call `nr` with `err` and allows everything else: a
+// kernel without Landlock (ENOSYS), or a container runtime's profile (EPERM).
+std::function<void()> RefuseInChild(int nr, int err) {
+  return [nr, err] {
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1),
+        BPF_STMT(BPF_RET | BPF_K,
+                 SECCOMP_RET_ERRNO | (static_cast<uint32_t>(err) & 0xffff)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof(filter) / sizeof(filter[0]), filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+      _exit(126);
+    }
+  };
+}
+
+// Without Landlock, stage 2 still applies its seccomp part, and -v says so.
+TEST_F(SandboxTest, WithoutLandlockStage2StillKills) {
+  const Result r = RunProxy(
+      kHooks, {"-v", "--test-hook=2:socket-unix", unix_host_, "22"}, false,
+      nullptr, RefuseInChild(SYS_landlock_create_ruleset, ENOSYS));
+  ExpectKilledBySigsys(r, "socket-unix without Landlock");
+  EXPECT_TRUE(absl::StrContains(
+      r.err,
+      "debug: stage 2: no Landlock (the kernel has no Landlock: "
+      "Function not implemented (ENOSYS)), seccomp allowlist"))
+      << r.err;
+}
+
+// A caller's filter that refuses Landlock (EPERM) does not stop ssh-proxy:
+// it connects and hands the connection over with seccomp alone.
+TEST_F(SandboxTest, LandlockRefusedByTheCallerIsNotFatal) {
+  const Result r = RunProxy(kProxy, {"-v", unix_host_, "22"}, false, nullptr,
+                            RefuseInChild(SYS_landlock_create_ruleset, EPERM));
+  EXPECT_TRUE(r.exited && r.code == 0) << r.Describe();
+  EXPECT_TRUE(absl::StrContains(r.err,
+                                "no Landlock (refused by the caller's own "
+                                "seccomp filter: Operation not permitted"))
+      << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "passed the connection to ssh"))
+      << r.err;
+}
+
+// Without seccomp, ssh-proxy refuses to go on: exit 71 before connecting.
+TEST_F(SandboxTest, NoSeccompIsFatalBeforeConnecting) {
+  const Result r = RunProxy(kProxy, {unix_host_, "22"}, false, nullptr,
+                            RefuseInChild(SYS_seccomp, EINVAL));
+  EXPECT_TRUE(r.exited && r.code == 71) << r.Describe();
+  EXPECT_EQ(r.err,
+            "ssh-proxy: cannot confine the process (stage 1): "
+            "seccomp(SECCOMP_SET_MODE_FILTER): Invalid argument (EINVAL)\n");
 }
 
 std::string StatusField(pid_t pid, const std::string& field) {
