@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 
 #include "absl/status/status.h"
@@ -85,16 +86,23 @@ absl::Status CallFailed(int stage, absl::string_view call) {
                                           ErrnoText(errno)));
 }
 
+// LoadFilter loads a copy of `filter` with this process's pid in the
+// instructions `pid_slots` lists (tgkill may signal only ourselves).
 template <size_t N>
-absl::Status LoadFilter(int stage, const struct sock_filter (&filter)[N]) {
+absl::Status LoadFilter(int stage, const struct sock_filter (&filter)[N],
+                        const int (&pid_slots)[2]) {
   if (kSeccompAuditArch != kCompiledArch) {
     return absl::InternalError(absl::StrCat(
         "cannot confine the process (stage ", stage,
         "): the seccomp filters were generated for another architecture"));
   }
+  struct sock_filter copy[N];
+  std::memcpy(copy, filter, sizeof(copy));
+  const uint32_t pid = static_cast<uint32_t>(getpid());
+  for (int slot : pid_slots) copy[slot].k = pid;
   struct sock_fprog prog;
   prog.len = static_cast<unsigned short>(N);
-  prog.filter = const_cast<struct sock_filter*>(filter);
+  prog.filter = copy;
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
     return CallFailed(stage, "seccomp(SECCOMP_SET_MODE_FILTER)");
   }
@@ -177,7 +185,7 @@ absl::StatusOr<Confinement> ConfineForConnecting() {
   if (setrlimit(RLIMIT_NPROC, &none) != 0) {
     return CallFailed(1, "setrlimit(RLIMIT_NPROC, 0)");
   }
-  absl::Status loaded = LoadFilter(1, kStage1Filter);
+  absl::Status loaded = LoadFilter(1, kStage1Filter, kStage1FilterPidSlots);
   if (!loaded.ok()) return loaded;
   Confinement c;
   c.seccomp = true;
@@ -201,7 +209,7 @@ absl::StatusOr<Confinement> ConfineToOpenDescriptors() {
   Confinement c;
   absl::Status landlock = ApplyLandlock(&c);
   if (!landlock.ok()) return landlock;
-  absl::Status loaded = LoadFilter(2, kStage2Filter);
+  absl::Status loaded = LoadFilter(2, kStage2Filter, kStage2FilterPidSlots);
   if (!loaded.ok()) return loaded;
   c.seccomp = true;
   c.summary = absl::StrCat("stage 2: ", LandlockText(c),

@@ -48,6 +48,12 @@ struct Rule {
   const char* why;
 };
 
+// tgkill may signal only ssh-proxy itself, whose pid is known at run time
+// only: the rule compares with this placeholder, and sandbox.cc puts its pid
+// into the instructions listed in k<Filter>PidSlots. Emit checks that the
+// value occurs nowhere else.
+constexpr uint32_t kPidPlaceholder = 0x7eadbeef;
+
 // Arg is libseccomp's SCMP_A<N>() without its missing-initializer warning:
 // argument `arg` compared by `op` with `a` (for SCMP_CMP_MASKED_EQ: the mask,
 // and `b` the value).
@@ -92,8 +98,9 @@ std::vector<Rule> Stage2Rules() {
       {"gettid", {}, "abort(): raise() names its thread"},
       {"getpid", {}, "abort(): raise() names its process"},
       {"tgkill",
-       {Arg(2, SCMP_CMP_EQ, SIGABRT)},
-       "abort(): raise(SIGABRT), and no other signal"},
+       {Arg(0, SCMP_CMP_EQ, kPidPlaceholder),
+        Arg(1, SCMP_CMP_EQ, kPidPlaceholder), Arg(2, SCMP_CMP_EQ, SIGABRT)},
+       "abort(): raise(SIGABRT) to itself only (pid filled in at run time)"},
       {"rt_sigaction",
        {Arg(0, SCMP_CMP_EQ, SIGABRT)},
        "abort(): SIGABRT back to its default if a handler returned"},
@@ -197,13 +204,31 @@ bool Emit(const char* var, const std::vector<Rule>& rules, FILE* out) {
   }
   std::fprintf(out, "inline constexpr int %sCalls = %zu;\n", var, names.size());
   std::fprintf(out, "inline constexpr struct sock_filter %s[] = {\n", var);
+  std::vector<size_t> pid_slots;
   for (size_t i = 0; i < bpf.size(); i += sizeof(struct sock_filter)) {
     struct sock_filter f;
     std::memcpy(&f, &bpf[i], sizeof(f));
     std::fprintf(out, "    {0x%02x, %u, %u, 0x%08x},\n", f.code, f.jt, f.jf,
                  f.k);
+    if (f.k == kPidPlaceholder) {
+      // Only as the operand of an equality test of an argument's low word.
+      if (f.code != (BPF_JMP | BPF_JEQ | BPF_K)) {
+        std::fprintf(stderr, "%s: the pid placeholder in opcode 0x%x\n", var,
+                     f.code);
+        return false;
+      }
+      pid_slots.push_back(i / sizeof(struct sock_filter));
+    }
   }
   std::fprintf(out, "};\n");
+  // tgkill's tgid and tid: one test each.
+  if (pid_slots.size() != 2) {
+    std::fprintf(stderr, "%s: the pid placeholder occurs %zu times, not 2\n",
+                 var, pid_slots.size());
+    return false;
+  }
+  std::fprintf(out, "inline constexpr int %sPidSlots[] = {%zu, %zu};\n", var,
+               pid_slots[0], pid_slots[1]);
   return true;
 }
 

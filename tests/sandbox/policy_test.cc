@@ -30,11 +30,23 @@ namespace {
 
 #include "src/seccomp_policy.inc"
 
+// The pid that Patched() puts into the programs, as sandbox.cc puts its own.
+constexpr uint32_t kPid = 4242;
+
+// Patched returns `prog` with kPid in `slots`, as sandbox.cc loads it.
+template <size_t N>
+std::vector<struct sock_filter> Patched(const struct sock_filter (&prog)[N],
+                                        const int (&slots)[2]) {
+  std::vector<struct sock_filter> copy(prog, prog + N);
+  for (int slot : slots) copy[slot].k = kPid;
+  return copy;
+}
+
 // Run evaluates `prog` on `data` as the kernel does for the opcodes
 // libseccomp emits (a test failure for any other). Returns the action.
-template <size_t N>
-uint32_t Run(const struct sock_filter (&prog)[N],
+uint32_t Run(const std::vector<struct sock_filter>& prog,
              const struct seccomp_data& data) {
+  const size_t N = prog.size();
   unsigned char bytes[sizeof(data)];
   std::memcpy(bytes, &data, sizeof(data));
   uint32_t a = 0;
@@ -122,7 +134,7 @@ std::vector<Call> Stage2Allowed() {
       Make("rt_sigprocmask", SYS_rt_sigprocmask, {SIG_UNBLOCK}),
       Make("gettid", SYS_gettid),
       Make("getpid", SYS_getpid),
-      Make("tgkill SIGABRT", SYS_tgkill, {100, 100, SIGABRT}),
+      Make("tgkill SIGABRT to itself", SYS_tgkill, {kPid, kPid, SIGABRT}),
       Make("rt_sigaction SIGABRT", SYS_rt_sigaction, {SIGABRT}),
   };
   return std::vector<Call>(std::begin(calls), std::end(calls));
@@ -194,7 +206,11 @@ std::vector<Call> NeverAllowed() {
       Make("clone3", SYS_clone3),
       Make("ptrace", SYS_ptrace),
       Make("kill", SYS_kill, {1, SIGKILL}),
-      Make("tgkill SIGKILL", SYS_tgkill, {1, 1, SIGKILL}),
+      Make("tgkill SIGKILL to itself", SYS_tgkill, {kPid, kPid, SIGKILL}),
+      Make("tgkill SIGABRT to another process", SYS_tgkill,
+           {kPid + 1, kPid + 1, SIGABRT}),
+      Make("tgkill SIGABRT to another thread", SYS_tgkill,
+           {kPid, kPid + 1, SIGABRT}),
       Make("rt_sigaction SIGPIPE", SYS_rt_sigaction, {SIGPIPE}),
       Make("mmap exec", SYS_mmap,
            {0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS}),
@@ -214,8 +230,7 @@ std::vector<Call> NeverAllowed() {
   return std::vector<Call>(std::begin(calls), std::end(calls));
 }
 
-template <size_t N>
-void Expect(const struct sock_filter (&prog)[N], const char* stage,
+void Expect(const std::vector<struct sock_filter>& prog, const char* stage,
             std::vector<Call> calls, uint32_t action) {
   for (const Call& c : calls) {
     EXPECT_EQ(Run(prog, c.data), action)
@@ -236,22 +251,27 @@ TEST(PolicyTest, GeneratedForThisArchitecture) {
 #if defined(__x86_64__)
 
 TEST(PolicyTest, Stage1AllowsConnectingAndEverythingStage2Allows) {
-  Expect(kStage1Filter, "stage 1", Stage1OnlyAllowed(), SECCOMP_RET_ALLOW);
-  Expect(kStage1Filter, "stage 1", Stage2Allowed(), SECCOMP_RET_ALLOW);
+  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
+         Stage1OnlyAllowed(), SECCOMP_RET_ALLOW);
+  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
+         Stage2Allowed(), SECCOMP_RET_ALLOW);
 }
 
 TEST(PolicyTest, Stage1KillsTheRest) {
-  Expect(kStage1Filter, "stage 1", NeverAllowed(), SECCOMP_RET_KILL_PROCESS);
+  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
+         NeverAllowed(), SECCOMP_RET_KILL_PROCESS);
 }
 
 TEST(PolicyTest, Stage2AllowsIoOnOpenDescriptors) {
-  Expect(kStage2Filter, "stage 2", Stage2Allowed(), SECCOMP_RET_ALLOW);
+  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
+         Stage2Allowed(), SECCOMP_RET_ALLOW);
 }
 
 TEST(PolicyTest, Stage2KillsEveryOpenSocketAndConnect) {
-  Expect(kStage2Filter, "stage 2", Stage1OnlyAllowed(),
-         SECCOMP_RET_KILL_PROCESS);
-  Expect(kStage2Filter, "stage 2", NeverAllowed(), SECCOMP_RET_KILL_PROCESS);
+  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
+         Stage1OnlyAllowed(), SECCOMP_RET_KILL_PROCESS);
+  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
+         NeverAllowed(), SECCOMP_RET_KILL_PROCESS);
 }
 
 // The counts -v prints are the distinct calls on each list.

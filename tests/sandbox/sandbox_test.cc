@@ -224,8 +224,8 @@ void ExpectReturned(const Result& r, const std::string& what, bool ok) {
 TEST_F(SandboxTest, Stage1KillsWhatConnectingDoesNotNeed) {
   for (const char* call :
        {"socket-inet", "socket-unix-dgram", "socketpair", "open-create",
-        "execve", "fork", "ptrace", "kill", "mmap-exec", "setsockopt-reuseaddr",
-        "seccomp-strict"}) {
+        "execve", "fork", "ptrace", "kill", "tgkill-other", "mmap-exec",
+        "setsockopt-reuseaddr", "seccomp-strict"}) {
     ExpectKilledBySigsys(Hook(1, call, unix_host_), call);
   }
 }
@@ -257,7 +257,7 @@ TEST_F(SandboxTest, Stage2KillsEveryOpenAndConnect) {
     for (const char* call :
          {"socket-unix", "socketpair", "connect", "open-read", "pipe2",
           "fchdir", "landlock-abi", "seccomp-strict", "socket-inet", "execve",
-          "fork", "setsockopt-reuseaddr"}) {
+          "fork", "setsockopt-reuseaddr", "tgkill-other"}) {
       ExpectKilledBySigsys(Hook(2, call, host), absl::StrCat(host, " ", call));
     }
   }

@@ -84,6 +84,10 @@ const Call kCalls[] = {
      }},
     {"ptrace", [] { return ptrace(PTRACE_TRACEME, 0, nullptr, nullptr); }},
     {"kill", [] { return long{kill(getpid(), 0)}; }},
+    // SIGABRT to a thread of another process: a pid above any pid_max, so
+    // that a wrongly allowed call finds nobody (ESRCH).
+    {"tgkill-other",
+     [] { return syscall(SYS_tgkill, 0x7ffffff0, 0x7ffffff0, SIGABRT); }},
     {"mmap-exec",
      [] {
        void* p = mmap(nullptr, 4096, PROT_READ | PROT_EXEC,
