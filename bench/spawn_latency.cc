@@ -244,9 +244,8 @@ int main(int argc, char** argv) {
 
   const std::vector<const char*> unix_bare_argv = {
       unconfined.c_str(), unix_host.c_str(), "22", nullptr};
-  const std::vector<const char*> mux_bare_argv = {unconfined.c_str(),
-                                                  mux_host.c_str(), "22",
-                                                  nullptr};
+  const std::vector<const char*> mux_bare_argv = {
+      unconfined.c_str(), mux_host.c_str(), "22", nullptr};
   std::vector<double> floor_us, unix_fd, unix_exit, mux_fd, mux_exit;
   std::vector<double> unix_bare_fd, mux_bare_fd;
   int failures = 0;
@@ -331,8 +330,7 @@ int main(int argc, char** argv) {
       std::printf(
           "  %-10s confinement costs %.1f us: %.3fx the unconfined median, "
           "%.1f%% of the floor\n",
-          p.name, cost, confined.median / bare.median,
-          100.0 * cost / f.median);
+          p.name, cost, confined.median / bare.median, 100.0 * cost / f.median);
     }
   }
   if (emu_pid > 0) {
