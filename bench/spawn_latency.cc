@@ -12,8 +12,14 @@
 // its own reply time (connect, CONNECT, OK: measured directly, in the same
 // run) is then subtracted from the proxy's figure.
 //
-// Usage: spawn_latency [--runs=N] [--proxy=PATH] [--mux-emulator=PATH]
-//        (default 2000 runs, ./ssh-proxy, no emulator)
+// With --proxy-unconfined=PATH (bench:ssh-proxy-unconfined, the same binary
+// with confinement compiled out), unix/ and vsock-mux/ are measured through it
+// too, interleaved with the rest, and the cost of confinement is printed: the
+// difference of the medians, in microseconds and as a share of the floor.
+//
+// Usage: spawn_latency [--runs=N] [--proxy=PATH] [--proxy-unconfined=PATH]
+//                      [--mux-emulator=PATH]
+//        (default 2000 runs, ./ssh-proxy, no baseline, no emulator)
 
 #include <poll.h>
 #include <signal.h>
@@ -200,12 +206,14 @@ int main(int argc, char** argv) {
   int runs = 2000;
   std::string proxy = "./ssh-proxy";
   std::string emulator;
+  std::string unconfined;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.rfind("--runs=", 0) == 0)
       runs = std::max(10, std::atoi(a.c_str() + 7));
     if (a.rfind("--proxy=", 0) == 0) proxy = a.substr(8);
     if (a.rfind("--mux-emulator=", 0) == 0) emulator = a.substr(15);
+    if (a.rfind("--proxy-unconfined=", 0) == 0) unconfined = a.substr(19);
   }
   char dir_template[] = "/tmp/ssh-proxy-bench-XXXXXX";
   const std::string dir = mkdtemp(dir_template);
@@ -234,7 +242,12 @@ int main(int argc, char** argv) {
   const std::vector<const char*> mux_argv = {proxy.c_str(), mux_host.c_str(),
                                              "22", nullptr};
 
+  const std::vector<const char*> unix_bare_argv = {
+      unconfined.c_str(), unix_host.c_str(), "22", nullptr};
+  const std::vector<const char*> mux_bare_argv = {
+      unconfined.c_str(), mux_host.c_str(), "22", nullptr};
   std::vector<double> floor_us, unix_fd, unix_exit, mux_fd, mux_exit;
+  std::vector<double> unix_bare_fd, mux_bare_fd;
   int failures = 0;
   // Interleaved, so that drift in the machine's load hits all three alike. The
   // first few runs warm the page cache and are not counted.
@@ -243,6 +256,15 @@ int main(int argc, char** argv) {
     const Sample u = RunOnce(unix_argv, true);
     const Sample m = RunOnce(mux_argv, true);
     if (!t.ok || !u.ok || !m.ok) ++failures;
+    if (!unconfined.empty()) {
+      const Sample ub = RunOnce(unix_bare_argv, true);
+      const Sample mb = RunOnce(mux_bare_argv, true);
+      if (!ub.ok || !mb.ok) ++failures;
+      if (i >= 20) {
+        unix_bare_fd.push_back(ub.fd_us);
+        mux_bare_fd.push_back(mb.fd_us);
+      }
+    }
     if (emu_pid > 0) {
       const double reply = HandshakeUs(emu_path);
       const Sample e = RunOnce(emu_argv, true);
@@ -290,6 +312,26 @@ int main(int argc, char** argv) {
     const Stats s = Summarize(*row.v);
     std::printf("%-28s %9.0f %9.0f %8.2f\n", row.name, s.median, s.p90,
                 s.median / f.median);
+  }
+  if (!unconfined.empty()) {
+    const struct {
+      const char* name;
+      const std::vector<double>* bare;
+      const std::vector<double>* confined;
+    } pairs[] = {{"unix/", &unix_bare_fd, &unix_fd},
+                 {"vsock-mux/", &mux_bare_fd, &mux_fd}};
+    for (const auto& p : pairs) {
+      const Stats bare = Summarize(*p.bare);
+      const Stats confined = Summarize(*p.confined);
+      const std::string name = std::string(p.name) + " spawn->fd unconfined";
+      std::printf("%-28s %9.0f %9.0f %8.2f\n", name.c_str(), bare.median,
+                  bare.p90, bare.median / f.median);
+      const double cost = confined.median - bare.median;
+      std::printf(
+          "  %-10s confinement costs %.1f us: %.3fx the unconfined median, "
+          "%.1f%% of the floor\n",
+          p.name, cost, confined.median / bare.median, 100.0 * cost / f.median);
+    }
   }
   if (emu_pid > 0) {
     const Stats reply = Summarize(emu_reply);

@@ -459,6 +459,10 @@ absl::StatusOr<UniqueFd> Connect(const Target& target,
                      fd->get(), ", a standard descriptor that was closed"));
   }
   Log(options, "connected");
+  if (options.after_connect) {
+    absl::Status after = options.after_connect();
+    if (!after.ok()) return after;
+  }
   if (target.kind == TargetKind::kVsockMux) {
     absl::Status handshake =
         MuxHandshake(sys, fd->get(), target, deadline, options, name);

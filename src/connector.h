@@ -47,6 +47,11 @@ struct ConnectOptions {
   int64_t start_ms = -1;
   // If set, receives one line per step (without "\n") for -v.
   std::function<void(absl::string_view)> log;
+  // If set, Connect calls it once, right after the socket is connected and
+  // before anything is sent or received on it (main() confines the process
+  // there: sandbox.h). An error from it is Connect's error, and the socket is
+  // closed.
+  std::function<absl::Status()> after_connect;
 };
 
 // TargetName returns how messages name `target`: "unix/run/x.sock", "vsock/4711
@@ -71,6 +76,9 @@ std::string TargetName(const Target& target);
 //              component fits sun_path; otherwise it fails with an OS error
 //              (71) saying that /proc is needed. A live socket is never
 //              reported as missing.
+// options.after_connect, if set, runs once the socket is connected (after the
+// fchdir back, for a long path without /proc), before the multiplexer's
+// handshake and before SetBlocking.
 // On success returns the connected socket: blocking, close-on-exec, owned by
 // the caller, and never one of fds 0-2 (main() keeps them open, see
 // SanitizeStdFds; a socket landing there would mix our output into the

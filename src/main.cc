@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -17,7 +18,13 @@
 #include "src/connector.h"
 #include "src/exit_codes.h"
 #include "src/relay.h"
+#include "src/sandbox.h"
 #include "src/syscalls.h"
+
+#if defined(SSH_PROXY_TEST_HOOKS)
+// Only in //tests/sandbox:ssh-proxy-with-test-hooks, never in //:ssh-proxy.
+#include "tests/sandbox/test_hooks.h"
+#endif
 
 namespace ssh_proxy {
 namespace {
@@ -87,6 +94,23 @@ int Print(absl::string_view text, bool stdout_was_closed) {
       absl::StrCat("cannot write to stdout: ", ErrnoText(err))));
 }
 
+// AfterConfining runs the test hook for `stage`, in a test build only: it
+// makes a call that the stage must forbid (or allow) and exits.
+void AfterConfining(int stage) {
+#if defined(SSH_PROXY_TEST_HOOKS)
+  test_hooks::AfterConfining(stage);
+#else
+  (void)stage;
+#endif
+}
+
+absl::StatusOr<Confinement> ConfineStage2() {
+#if defined(SSH_PROXY_TEST_HOOKS)
+  if (test_hooks::LandlockOnly()) return ConfineFilesystemWithLandlock();
+#endif
+  return ConfineToOpenDescriptors();
+}
+
 int Run(int argc, char** argv) {
   const int closed_std_fds = SanitizeStdFds();
   if (closed_std_fds < 0) {
@@ -95,7 +119,11 @@ int Run(int argc, char** argv) {
                      ErrnoText(errno))));
   }
   const bool stdout_was_closed = closed_std_fds & (1 << STDOUT_FILENO);
-  const std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+#if defined(SSH_PROXY_TEST_HOOKS)
+  absl::Status hooks = test_hooks::TakeOptions(&args);
+  if (!hooks.ok()) return Fail(hooks);
+#endif
   absl::StatusOr<Options> options = ParseCommandLine(args);
   if (!options.ok()) return Fail(options.status());
   switch (options->action) {
@@ -108,10 +136,6 @@ int Run(int argc, char** argv) {
   }
   absl::StatusOr<Target> target = ParseTarget(options->host, options->port);
   if (!target.ok()) return Fail(target.status());
-  if (options->dry_run) {
-    return Print(absl::StrCat(DescribeTarget(*target), "\n"),
-                 stdout_was_closed);
-  }
   Syscalls& sys = RealSyscalls();
   ConnectOptions connect_options;
   connect_options.timeout_ms = options->timeout_ms;
@@ -129,6 +153,19 @@ int Run(int argc, char** argv) {
                        (closed_std_fds & 4) ? " stderr" : ""));
     }
   }
+  // A reader that goes away must surface as EPIPE, not kill us: ssh usually
+  // leaves SIGPIPE ignored for us, but that is not promised. Set before
+  // confining: rt_sigaction is on the allowlists for SIGABRT only.
+  signal(SIGPIPE, SIG_IGN);
+  // Stage 1: from here on, only what connecting needs (sandbox.h).
+  absl::StatusOr<Confinement> stage1 = ConfineForConnecting();
+  if (!stage1.ok()) return Fail(stage1.status());
+  if (connect_options.log) connect_options.log(stage1->summary);
+  AfterConfining(1);
+  if (options->dry_run) {
+    return Print(absl::StrCat(DescribeTarget(*target), "\n"),
+                 stdout_was_closed);
+  }
   // Decided before connecting: a connection that cannot be handed over is
   // wasted on the target. --relay needs no check.
   bool relay = options->mode == Options::Mode::kRelay;
@@ -139,6 +176,19 @@ int Run(int argc, char** argv) {
       relay = true;  // kAuto: stdout cannot carry an fd.
     }
   }
+  // The relay opens what it needs (a terminal's own descriptor, its pipes)
+  // now: stage 2 forbids opening anything.
+  RelayEnds relay_ends;
+  if (relay) relay_ends = PrepareRelay(STDIN_FILENO, STDOUT_FILENO, sys);
+  // Stage 2, once connected and before a byte from the target is read: I/O on
+  // the descriptors we hold, nothing else.
+  connect_options.after_connect = [&connect_options]() -> absl::Status {
+    absl::StatusOr<Confinement> stage2 = ConfineStage2();
+    if (!stage2.ok()) return stage2.status();
+    if (connect_options.log) connect_options.log(stage2->summary);
+    AfterConfining(2);
+    return absl::OkStatus();
+  };
   absl::StatusOr<UniqueFd> fd = Connect(*target, connect_options, sys);
   if (!fd.ok()) return Fail(fd.status());
   if (!relay) {
@@ -154,12 +204,9 @@ int Run(int argc, char** argv) {
                             ? "relaying (--relay)"
                             : "relaying (stdout is not a UNIX socket)");
   }
-  // A reader that goes away must surface as EPIPE, not kill us: ssh usually
-  // leaves SIGPIPE ignored for us, but that is not promised.
-  signal(SIGPIPE, SIG_IGN);
   RelayStats stats;
-  absl::Status relayed = Relay(STDIN_FILENO, STDOUT_FILENO, fd->get(),
-                               TargetName(*target), sys, &stats);
+  absl::Status relayed =
+      Relay(std::move(relay_ends), fd->get(), TargetName(*target), sys, &stats);
   if (!relayed.ok()) return Fail(relayed);
   if (connect_options.log) {
     connect_options.log(absl::StrCat("relay ended: ", stats.to_socket,

@@ -76,33 +76,48 @@ End Classify(Syscalls& sys, int fd, bool for_writing, UniqueFd* reopened) {
   return end;
 }
 
+// The pipe a direction splices through.
+struct SplicePipe {
+  UniqueFd r;
+  UniqueFd w;
+};
+
+// MakePipe returns the pipe for a direction whose destination is `sink`, or
+// none (the direction then copies).
+SplicePipe MakePipe(Syscalls& sys, Sink sink) {
+  SplicePipe pipe;
+  // splice into a socket blocks if the socket does (SPLICE_F_NONBLOCK covers
+  // only the pipe), and a shared socket's flags are ssh's: copy with
+  // send(MSG_DONTWAIT) instead.
+  if (sink == Sink::kSocket) return pipe;
+  int fds[2];
+  // No pipe to spare (EMFILE): copying works without one.
+  if (sys.Pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return pipe;
+  pipe.r = UniqueFd(&sys, fds[0]);
+  pipe.w = UniqueFd(&sys, fds[1]);
+  return pipe;
+}
+
 // One direction of the relay: src -> (pipe or buffer) -> dst.
 class Pump {
  public:
   // `dst` as Classify found it; `dst_fd_to_close` is the descriptor to close
   // at the end if dst is not a socket (the one we were given, not our own
   // reopened one).
+  // `pipe` is the pipe to splice through (MakePipe); without one, the pump
+  // copies.
   Pump(Syscalls& sys, std::string name, int src, bool src_is_shared_socket,
-       End dst, int dst_fd_to_close, uint64_t* counter)
+       End dst, int dst_fd_to_close, uint64_t* counter, SplicePipe pipe)
       : sys_(sys),
         name_(std::move(name)),
         src_(src),
         src_is_shared_socket_(src_is_shared_socket),
         dst_(dst),
         dst_fd_to_close_(dst_fd_to_close),
-        counter_(counter) {
-    int fds[2];
-    if (dst_.sink == Sink::kSocket) {
-      // splice into a socket blocks if the socket does (SPLICE_F_NONBLOCK
-      // covers only the pipe), and this socket's flags are ssh's: copy with
-      // send(MSG_DONTWAIT) instead.
-      SwitchToCopy();
-    } else if (sys_.Pipe2(fds, O_CLOEXEC | O_NONBLOCK) == 0) {
-      pipe_r_ = UniqueFd(&sys_, fds[0]);
-      pipe_w_ = UniqueFd(&sys_, fds[1]);
-    } else {
-      SwitchToCopy();  // No pipe to spare (EMFILE): copying works without one.
-    }
+        counter_(counter),
+        pipe_r_(std::move(pipe.r)),
+        pipe_w_(std::move(pipe.w)) {
+    if (!pipe_r_.valid()) SwitchToCopy();
   }
 
   bool done() const { return done_; }
@@ -292,10 +307,52 @@ class Pump {
 
 }  // namespace
 
+struct RelayEnds::State {
+  int in_fd = -1;
+  int out_fd = -1;
+  End in;
+  End out;
+  UniqueFd reopened_out;  // Our own descriptor of a terminal out_fd.
+  SplicePipe up_pipe;     // in_fd -> sock (sock never blocks: always tried).
+  SplicePipe down_pipe;   // sock -> out_fd.
+};
+
+RelayEnds::RelayEnds() = default;
+RelayEnds::RelayEnds(std::unique_ptr<State> state) : state_(std::move(state)) {}
+RelayEnds::RelayEnds(RelayEnds&&) noexcept = default;
+RelayEnds& RelayEnds::operator=(RelayEnds&&) noexcept = default;
+RelayEnds::~RelayEnds() = default;
+
+RelayEnds PrepareRelay(int in_fd, int out_fd, Syscalls& sys) {
+  auto state = std::make_unique<RelayEnds::State>();
+  state->in_fd = in_fd;
+  state->out_fd = out_fd;
+  state->in = Classify(sys, in_fd, /*for_writing=*/false, nullptr);
+  state->out =
+      Classify(sys, out_fd, /*for_writing=*/true, &state->reopened_out);
+  state->up_pipe = MakePipe(sys, Sink::kNonBlocking);
+  state->down_pipe = MakePipe(sys, state->out.sink);
+  return RelayEnds(std::move(state));
+}
+
 absl::Status Relay(int in_fd, int out_fd, int sock, absl::string_view name,
+                   Syscalls& sys, RelayStats* stats) {
+  if (sock == in_fd || sock == out_fd) {
+    // Refused before anything is opened or read.
+    return absl::InternalError(
+        absl::StrCat("relay ", name, ": the connection is fd ", sock,
+                     ", which is also ", sock == in_fd ? "stdin" : "stdout"));
+  }
+  return Relay(PrepareRelay(in_fd, out_fd, sys), sock, name, sys, stats);
+}
+
+absl::Status Relay(RelayEnds ends, int sock, absl::string_view name,
                    Syscalls& sys, RelayStats* stats) {
   RelayStats local;
   if (stats == nullptr) stats = &local;
+  RelayEnds::State& e = *ends.state();
+  const int in_fd = e.in_fd;
+  const int out_fd = e.out_fd;
   if (sock == in_fd || sock == out_fd) {
     // The connection would be copied onto itself (a standard descriptor was
     // closed when the connection was made).
@@ -310,17 +367,15 @@ absl::Status Relay(int in_fd, int out_fd, int sock, absl::string_view name,
     return absl::InternalError(absl::StrCat(
         "relay ", name, ": fcntl(O_NONBLOCK): ", ErrnoText(errno)));
   }
-  UniqueFd reopened_out;
-  const End in = Classify(sys, in_fd, /*for_writing=*/false, nullptr);
-  const End out = Classify(sys, out_fd, /*for_writing=*/true, &reopened_out);
   End to_sock;
   to_sock.fd = sock;
   to_sock.is_socket = true;
   to_sock.sink = Sink::kNonBlocking;
-  Pump up(sys, absl::StrCat("stdin -> ", name), in_fd, in.is_socket, to_sock,
-          sock, &stats->to_socket);
+  Pump up(sys, absl::StrCat("stdin -> ", name), in_fd, e.in.is_socket, to_sock,
+          sock, &stats->to_socket, std::move(e.up_pipe));
   Pump down(sys, absl::StrCat(name, " -> stdout"), sock,
-            /*src_is_shared_socket=*/false, out, out_fd, &stats->from_socket);
+            /*src_is_shared_socket=*/false, e.out, out_fd, &stats->from_socket,
+            std::move(e.down_pipe));
   Pump* const pumps[2] = {&up, &down};
   while (!up.done() || !down.done()) {
     struct pollfd fds[2];

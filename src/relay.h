@@ -6,6 +6,7 @@
 #define SSH_PROXY_SRC_RELAY_H_
 
 #include <cstdint>
+#include <memory>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
@@ -45,6 +46,38 @@ struct RelayStats {
 // out_fd (the connection would be copied onto itself). Does not close `sock`.
 // The caller must ignore SIGPIPE.
 absl::Status Relay(int in_fd, int out_fd, int sock, absl::string_view name,
+                   Syscalls& sys, RelayStats* stats = nullptr);
+
+// RelayEnds is the local side of a relay, prepared before connecting:
+// everything the relay opens (the terminal's own descriptor, the splice pipes)
+// is opened by PrepareRelay, so that the copying itself opens nothing and can
+// run after the process has given up opening files (sandbox.h, stage 2).
+// Move-only; owns what it opened and closes it when destroyed.
+class RelayEnds {
+ public:
+  struct State;  // Private to relay.cc.
+  RelayEnds();
+  explicit RelayEnds(std::unique_ptr<State> state);
+  RelayEnds(RelayEnds&&) noexcept;
+  RelayEnds& operator=(RelayEnds&&) noexcept;
+  ~RelayEnds();
+  State* state() const { return state_.get(); }
+
+ private:
+  std::unique_ptr<State> state_;
+};
+
+// PrepareRelay finds out how to use `in_fd` and `out_fd` (fstat) and opens
+// what the relay will need: a non-blocking descriptor of a terminal out_fd
+// (through /proc/self/fd) and one pipe per direction that can splice. It never
+// fails: what cannot be opened (no /proc, EMFILE) makes the relay copy
+// instead, as described above.
+RelayEnds PrepareRelay(int in_fd, int out_fd, Syscalls& sys);
+
+// Relay, given prepared ends, is Relay(in_fd, out_fd, ...) above without the
+// preparation: it opens nothing. `ends` must come from PrepareRelay with the
+// same `sys`.
+absl::Status Relay(RelayEnds ends, int sock, absl::string_view name,
                    Syscalls& sys, RelayStats* stats = nullptr);
 
 }  // namespace ssh_proxy

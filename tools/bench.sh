@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # bench.sh: every benchmark, from one command, with the ratios the targets are stated in.
-#   1. spawn -> fd received -> exit of ssh-proxy (unix/ and vsock-mux/) against /bin/true
+#   1. spawn -> fd received -> exit of ssh-proxy (unix/ and vsock-mux/) against /bin/true, and
+#      against the same binary without self-confinement (what confinement costs)
 #   2. 1 GiB through the relay against socat, and the fd-pass path against a direct socket
 #   3. Google Benchmark: address parsing per kind and by length (slope), mux reply parsing
 #   4. a real VM (tests/vm/vm_bench.sh; BENCH_VM=0 skips it): spawn -> fd through vhost-device-vsock,
@@ -19,7 +20,7 @@ rc=0
 
 echo "== spawn latency (what every ssh, scp and rsync waits for)"
 "$bin/bench/spawn_latency" --proxy="$bin/ssh-proxy" --mux-emulator="$bin/tests/e2e/mux_emulator" \
-  --runs="${SPAWN_RUNS:-2000}" || rc=1
+  --proxy-unconfined="$bin/bench/ssh-proxy-unconfined" --runs="${SPAWN_RUNS:-2000}" || rc=1
 
 echo
 echo "== relay throughput"

@@ -31,8 +31,9 @@ mirror=${SID_MIRROR:-http://deb.debian.org/debian}
 read -ra tests <<<"${BZLMOD_TESTS:-//...}"
 read -ra extra <<<"${BAZEL7_OPTIONS:-}"
 # Packages inside the chroot: Bazel 7, a C++ toolchain, the three libraries, lld for the static
-# PIE, OpenSSH for tests/e2e and tests/install, the man page tools for tests/docs.
-packages=(bazel-bootstrap g++ lld libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+# PIE, libseccomp for the confinement filters, OpenSSH for tests/e2e and tests/install, the man page
+# tools for tests/docs.
+packages=(bazel-bootstrap g++ lld libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev libseccomp-dev
   openssh-client openssh-server pkgconf ca-certificates mandoc groff-base man-db bsdextrautils)
 
 started=$SECONDS

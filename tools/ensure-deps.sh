@@ -9,6 +9,8 @@ what="${1:-test}"
 pkgs=(bazel-bootstrap g++ libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
       # lld links ssh-proxy as a static PIE (gold cannot).
       lld
+      # libseccomp compiles the seccomp allowlists to BPF at build time (src/seccomp_policy_gen.cc).
+      libseccomp-dev
       # A real OpenSSH on both ends for the demo and the end-to-end tests.
       openssh-client openssh-server
       # Real guests (tests/vm): QEMU, the guest's initramfs (busybox, cpio; socat listens on the

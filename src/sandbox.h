@@ -1,0 +1,78 @@
+// Self-confinement of ssh-proxy, in two stages, each a one-way door:
+//
+//   stage 1 (ConfineForConnecting), once the command line and the address are
+//   parsed: no_new_privs, RLIMIT_NPROC 0, and a seccomp allowlist of what
+//   connecting needs (socket() for AF_UNIX and AF_VSOCK stream sockets only,
+//   connect, the O_PATH and /proc/self/fd opens, fchdir, fstat, pipe2, the
+//   socket options we set) plus everything stage 2 allows. No fork, clone,
+//   exec or ptrace, no other socket family, no open that creates a file.
+//
+//   stage 2 (ConfineToOpenDescriptors), once connected and before the first
+//   byte from the target is read: where the kernel has Landlock, a ruleset
+//   that handles every filesystem access right of the kernel's ABI with no
+//   rule (no filesystem access at all), then a second seccomp allowlist of
+//   I/O on descriptors already open: no socket, connect, open or pipe of any
+//   kind.
+//
+// A call outside the allowlist kills the process with SIGSYS
+// (SECCOMP_RET_KILL_PROCESS). The allowlists, and why each call is on them,
+// are in seccomp_policy_gen.cc, which compiles them to BPF with libseccomp at
+// build time.
+//
+// Builds with --define=ssh_proxy_sanitizer=1 (--config=asan, --config=fuzz)
+// skip confinement: the sanitizer runtimes need many more system calls; so do
+// builds with --define=ssh_proxy_confinement=off (tools/coverage.sh: the
+// profile runtime writes its file at exit). Every other build confines.
+
+#ifndef SSH_PROXY_SRC_SANDBOX_H_
+#define SSH_PROXY_SRC_SANDBOX_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace ssh_proxy {
+
+// What a stage turned on.
+struct Confinement {
+  bool seccomp = false;  // This stage's seccomp filter is loaded.
+  // Stage 2: the Landlock ABI version whose ruleset was applied, or 0 with the
+  // reason in landlock_missing (the kernel has none).
+  int landlock_abi = 0;
+  std::string landlock_missing;
+  // One line for -v: "stage 1: no_new_privs, RLIMIT_NPROC 0, seccomp (37
+  // calls)", "stage 2: Landlock ABI 7 (no filesystem access), seccomp (24
+  // calls)", or, in a sanitizer build, that confinement is off.
+  std::string summary;
+};
+
+// ConfinementBuiltIn returns false in sanitizer and fuzz builds, where the
+// Confine functions below do nothing (and say so in `summary`).
+bool ConfinementBuiltIn();
+
+// ConfineForConnecting applies stage 1 to the calling process, which must be
+// single-threaded. Returns what it turned on; or Internal (exit 71) naming the
+// call that failed with its errno text (prctl, setrlimit, seccomp; e.g. a
+// kernel without seccomp filters), in which case the process may be partly
+// confined and must exit.
+absl::StatusOr<Confinement> ConfineForConnecting();
+
+// ConfineToOpenDescriptors applies stage 2; stage 1 must be on. Landlock is
+// applied where the kernel has it: ENOSYS or EOPNOTSUPP from
+// landlock_create_ruleset (no Landlock, or Landlock disabled at boot) is not an
+// error, and only the seccomp part applies; nor is EPERM (a seccomp filter of
+// the caller, such as a container runtime's, refuses the call), nor EMFILE or
+// ENFILE for the
+// ruleset's descriptor (an RLIMIT_NOFILE that left none free), which the
+// summary says. Returns what it turned on; or
+// Internal naming the failed call with its errno text.
+absl::StatusOr<Confinement> ConfineToOpenDescriptors();
+
+// ConfineFilesystemWithLandlock applies stage 2's Landlock part alone (test
+// hooks use it to show what Landlock denies on its own). Same contract as
+// ConfineToOpenDescriptors, seccomp aside.
+absl::StatusOr<Confinement> ConfineFilesystemWithLandlock();
+
+}  // namespace ssh_proxy
+
+#endif  // SSH_PROXY_SRC_SANDBOX_H_

@@ -1,0 +1,285 @@
+// The two seccomp programs that libseccomp generated at build time
+// (src/seccomp_policy.inc), run in a small classic-BPF interpreter over
+// synthetic system calls: what each stage allows and kills, argument by
+// argument. This covers what the real binary cannot be made to do on these
+// machines: the AF_VSOCK calls (socket, the connect timeout) are never made
+// here, only judged.
+
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <linux/vm_sockets.h>
+#include <signal.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <time.h>
+
+#include <cstdint>
+#include <cstring>
+#include <initializer_list>
+#include <string>
+#include <vector>
+
+#include "gtest/gtest.h"
+
+namespace {
+
+#include "src/seccomp_policy.inc"
+
+// The pid that Patched() puts into the programs, as sandbox.cc puts its own.
+constexpr uint32_t kPid = 4242;
+
+// Patched returns `prog` with kPid in `slots`, as sandbox.cc loads it.
+template <size_t N>
+std::vector<struct sock_filter> Patched(const struct sock_filter (&prog)[N],
+                                        const int (&slots)[2]) {
+  std::vector<struct sock_filter> copy(prog, prog + N);
+  for (int slot : slots) copy[slot].k = kPid;
+  return copy;
+}
+
+// Run evaluates `prog` on `data` as the kernel does for the opcodes
+// libseccomp emits (a test failure for any other). Returns the action.
+uint32_t Run(const std::vector<struct sock_filter>& prog,
+             const struct seccomp_data& data) {
+  const size_t N = prog.size();
+  unsigned char bytes[sizeof(data)];
+  std::memcpy(bytes, &data, sizeof(data));
+  uint32_t a = 0;
+  for (size_t pc = 0; pc < N; ++pc) {
+    const struct sock_filter& f = prog[pc];
+    switch (f.code) {
+      case BPF_LD | BPF_W | BPF_ABS:
+        if (f.k + 4 > sizeof(bytes)) {
+          ADD_FAILURE() << "load beyond seccomp_data at " << pc;
+          return 0;
+        }
+        std::memcpy(&a, bytes + f.k, 4);
+        break;
+      case BPF_ALU | BPF_AND | BPF_K:
+        a &= f.k;
+        break;
+      case BPF_JMP | BPF_JEQ | BPF_K:
+        pc += a == f.k ? f.jt : f.jf;
+        break;
+      case BPF_JMP | BPF_JGT | BPF_K:
+        pc += a > f.k ? f.jt : f.jf;
+        break;
+      case BPF_JMP | BPF_JGE | BPF_K:
+        pc += a >= f.k ? f.jt : f.jf;
+        break;
+      case BPF_JMP | BPF_JSET | BPF_K:
+        pc += (a & f.k) != 0 ? f.jt : f.jf;
+        break;
+      case BPF_RET | BPF_K:
+        return f.k;
+      default:
+        ADD_FAILURE() << "opcode 0x" << std::hex << f.code << " at " << pc;
+        return 0;
+    }
+  }
+  ADD_FAILURE() << "fell off the end of the program";
+  return 0;
+}
+
+struct Call {
+  std::string name;
+  seccomp_data data;
+};
+
+Call Make(const std::string& name, int nr,
+          std::initializer_list<uint64_t> args = {},
+          uint32_t arch = AUDIT_ARCH_X86_64) {
+  Call c{name, {}};
+  c.data.nr = nr;
+  c.data.arch = arch;
+  int i = 0;
+  for (uint64_t a : args) c.data.args[i++] = a;
+  return c;
+}
+
+constexpr uint64_t kStreamFlags = SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK;
+
+// What stage 2 (and so stage 1 too) must allow: what the connector, the
+// hand-off, the relay, malloc, exit and abort() call.
+std::vector<Call> Stage2Allowed() {
+  static const Call calls[] = {
+      Make("read", SYS_read, {0, 0, 65536}),
+      Make("write", SYS_write, {2, 0, 10}),
+      Make("sendto (send)", SYS_sendto,
+           {3, 0, 11, MSG_NOSIGNAL | MSG_DONTWAIT}),
+      Make("recvfrom (recv)", SYS_recvfrom,
+           {3, 0, 14, MSG_PEEK | MSG_DONTWAIT}),
+      Make("sendmsg", SYS_sendmsg, {1, 0, MSG_NOSIGNAL | MSG_DONTWAIT}),
+      Make("poll", SYS_poll, {0, 1, 1000}),
+      Make("splice", SYS_splice, {0, 0, 4, 0, 65536, 3}),
+      Make("shutdown", SYS_shutdown, {3, SHUT_WR}),
+      Make("close", SYS_close, {3}),
+      Make("fcntl F_GETFL", SYS_fcntl, {3, F_GETFL}),
+      Make("fcntl F_SETFL", SYS_fcntl, {3, F_SETFL, O_NONBLOCK}),
+      Make("clock_gettime", SYS_clock_gettime, {CLOCK_MONOTONIC}),
+      Make("brk", SYS_brk, {0}),
+      Make("mmap rw", SYS_mmap,
+           {0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS}),
+      Make("munmap", SYS_munmap, {0, 4096}),
+      Make("mremap", SYS_mremap, {0, 4096, 8192, 1}),
+      Make("madvise", SYS_madvise, {0, 4096, MADV_DONTNEED}),
+      Make("exit_group", SYS_exit_group, {0}),
+      Make("restart_syscall", SYS_restart_syscall),
+      Make("writev", SYS_writev, {2, 0, 3}),
+      Make("rt_sigprocmask", SYS_rt_sigprocmask, {SIG_UNBLOCK}),
+      Make("gettid", SYS_gettid),
+      Make("getpid", SYS_getpid),
+      Make("tgkill SIGABRT to itself", SYS_tgkill, {kPid, kPid, SIGABRT}),
+      Make("rt_sigaction SIGABRT", SYS_rt_sigaction, {SIGABRT}),
+  };
+  return std::vector<Call>(std::begin(calls), std::end(calls));
+}
+
+// What stage 1 allows beyond stage 2: connecting (vsock included), the long
+// path fallbacks, the relay's preparation, and turning stage 2 on.
+std::vector<Call> Stage1OnlyAllowed() {
+  static const Call calls[] = {
+      Make("socket AF_UNIX stream", SYS_socket, {AF_UNIX, kStreamFlags, 0}),
+      Make("socket AF_VSOCK stream", SYS_socket, {AF_VSOCK, kStreamFlags, 0}),
+      Make("connect", SYS_connect, {3, 0, 110}),
+      Make("setsockopt vsock connect timeout", SYS_setsockopt,
+           {3, AF_VSOCK, SO_VM_SOCKETS_CONNECT_TIMEOUT, 0, 16}),
+      Make("getsockopt SO_ERROR", SYS_getsockopt, {3, SOL_SOCKET, SO_ERROR}),
+      Make("getsockopt SO_DOMAIN", SYS_getsockopt, {1, SOL_SOCKET, SO_DOMAIN}),
+      Make("fstat", SYS_newfstatat, {1, 0, 0, AT_EMPTY_PATH}),
+      Make("openat O_PATH", SYS_openat,
+           {static_cast<uint64_t>(AT_FDCWD), 0, O_PATH | O_CLOEXEC}),
+      Make("openat O_PATH|O_DIRECTORY", SYS_openat,
+           {static_cast<uint64_t>(AT_FDCWD), 0,
+            O_PATH | O_DIRECTORY | O_CLOEXEC}),
+      Make("openat terminal", SYS_openat,
+           {static_cast<uint64_t>(AT_FDCWD), 0,
+            O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC}),
+      Make("fchdir", SYS_fchdir, {4}),
+      Make("pipe2", SYS_pipe2, {0, O_CLOEXEC | O_NONBLOCK}),
+      Make("seccomp filter", SYS_seccomp, {SECCOMP_SET_MODE_FILTER, 0, 0}),
+      Make("landlock_create_ruleset", SYS_landlock_create_ruleset, {0, 0, 1}),
+      Make("landlock_restrict_self", SYS_landlock_restrict_self, {5, 0}),
+  };
+  return std::vector<Call>(std::begin(calls), std::end(calls));
+}
+
+// What neither stage allows.
+std::vector<Call> NeverAllowed() {
+  static const Call calls[] = {
+      Make("socket AF_INET", SYS_socket, {AF_INET, kStreamFlags, 0}),
+      Make("socket AF_INET6", SYS_socket, {AF_INET6, SOCK_STREAM, 0}),
+      Make("socket AF_NETLINK", SYS_socket, {AF_NETLINK, SOCK_RAW, 0}),
+      Make("socket AF_UNIX dgram", SYS_socket, {AF_UNIX, SOCK_DGRAM, 0}),
+      Make("socket AF_VSOCK dgram", SYS_socket, {AF_VSOCK, SOCK_DGRAM, 0}),
+      Make("socket AF_VSOCK seqpacket", SYS_socket,
+           {AF_VSOCK, SOCK_SEQPACKET, 0}),
+      Make("socketpair", SYS_socketpair, {AF_UNIX, SOCK_STREAM, 0}),
+      Make("bind", SYS_bind, {3}),
+      Make("listen", SYS_listen, {3}),
+      Make("accept4", SYS_accept4, {3}),
+      Make("setsockopt SO_REUSEADDR", SYS_setsockopt,
+           {3, SOL_SOCKET, SO_REUSEADDR}),
+      Make("setsockopt vsock buffer size", SYS_setsockopt,
+           {3, AF_VSOCK, SO_VM_SOCKETS_BUFFER_SIZE}),
+      Make("getsockopt vsock", SYS_getsockopt, {3, AF_VSOCK, 0}),
+      Make("openat O_CREAT", SYS_openat,
+           {static_cast<uint64_t>(AT_FDCWD), 0, O_WRONLY | O_CREAT}),
+      Make("openat O_TRUNC", SYS_openat,
+           {static_cast<uint64_t>(AT_FDCWD), 0, O_WRONLY | O_TRUNC}),
+      Make("openat O_TMPFILE", SYS_openat,
+           {static_cast<uint64_t>(AT_FDCWD), 0, O_RDWR | O_TMPFILE}),
+      Make("open", SYS_open, {0, O_RDONLY}),
+      Make("newfstatat of a path", SYS_newfstatat,
+           {static_cast<uint64_t>(AT_FDCWD), 0, 0, 0}),
+      Make("chdir", SYS_chdir, {0}),
+      Make("execve", SYS_execve),
+      Make("execveat", SYS_execveat),
+      Make("fork", SYS_fork),
+      Make("vfork", SYS_vfork),
+      Make("clone", SYS_clone),
+      Make("clone3", SYS_clone3),
+      Make("ptrace", SYS_ptrace),
+      Make("kill", SYS_kill, {1, SIGKILL}),
+      Make("tgkill SIGKILL to itself", SYS_tgkill, {kPid, kPid, SIGKILL}),
+      Make("tgkill SIGABRT to another process", SYS_tgkill,
+           {kPid + 1, kPid + 1, SIGABRT}),
+      Make("tgkill SIGABRT to another thread", SYS_tgkill,
+           {kPid, kPid + 1, SIGABRT}),
+      Make("rt_sigaction SIGPIPE", SYS_rt_sigaction, {SIGPIPE}),
+      Make("mmap exec", SYS_mmap,
+           {0, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS}),
+      Make("mprotect", SYS_mprotect, {0, 4096, PROT_READ | PROT_EXEC}),
+      Make("prctl", SYS_prctl, {PR_SET_NO_NEW_PRIVS}),
+      Make("seccomp strict", SYS_seccomp, {SECCOMP_SET_MODE_STRICT, 0, 0}),
+      Make("seccomp filter with flags", SYS_seccomp,
+           {SECCOMP_SET_MODE_FILTER, SECCOMP_FILTER_FLAG_TSYNC, 0}),
+      Make("fcntl F_DUPFD", SYS_fcntl, {3, F_DUPFD, 10}),
+      Make("fcntl F_SETFD", SYS_fcntl, {3, F_SETFD, 0}),
+      Make("ioctl", SYS_ioctl, {1, 0x5401}),
+      Make("setrlimit", SYS_prlimit64, {0, RLIMIT_NPROC}),
+      Make("x32 socket", SYS_socket | 0x40000000, {AF_UNIX, kStreamFlags}),
+      Make("i386 socketcall", 102, {1}, AUDIT_ARCH_I386),
+      Make("i386 read", 3, {0}, AUDIT_ARCH_I386),
+  };
+  return std::vector<Call>(std::begin(calls), std::end(calls));
+}
+
+void Expect(const std::vector<struct sock_filter>& prog, const char* stage,
+            std::vector<Call> calls, uint32_t action) {
+  for (const Call& c : calls) {
+    EXPECT_EQ(Run(prog, c.data), action)
+        << stage << ": " << c.name
+        << (action == SECCOMP_RET_ALLOW ? " must be allowed"
+                                        : " must kill the process");
+  }
+}
+
+TEST(PolicyTest, GeneratedForThisArchitecture) {
+#if defined(__x86_64__)
+  EXPECT_EQ(kSeccompAuditArch, AUDIT_ARCH_X86_64);
+#else
+  GTEST_SKIP() << "the expectations below use x86_64's system calls";
+#endif
+}
+
+#if defined(__x86_64__)
+
+TEST(PolicyTest, Stage1AllowsConnectingAndEverythingStage2Allows) {
+  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
+         Stage1OnlyAllowed(), SECCOMP_RET_ALLOW);
+  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
+         Stage2Allowed(), SECCOMP_RET_ALLOW);
+}
+
+TEST(PolicyTest, Stage1KillsTheRest) {
+  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
+         NeverAllowed(), SECCOMP_RET_KILL_PROCESS);
+}
+
+TEST(PolicyTest, Stage2AllowsIoOnOpenDescriptors) {
+  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
+         Stage2Allowed(), SECCOMP_RET_ALLOW);
+}
+
+TEST(PolicyTest, Stage2KillsEveryOpenSocketAndConnect) {
+  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
+         Stage1OnlyAllowed(), SECCOMP_RET_KILL_PROCESS);
+  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
+         NeverAllowed(), SECCOMP_RET_KILL_PROCESS);
+}
+
+// The counts -v prints are the distinct calls on each list.
+TEST(PolicyTest, CallCounts) {
+  EXPECT_EQ(kStage2FilterCalls, 24);
+  EXPECT_EQ(kStage1FilterCalls, kStage2FilterCalls + 11);
+}
+
+#endif
+
+}  // namespace

@@ -1,0 +1,441 @@
+// Self-confinement of the real binary (src/sandbox.h).
+//
+// Through the hidden --test-hook option of
+// //tests/sandbox:ssh-proxy-with-test-hooks (main.cc built with test hooks),
+// each stage makes a call it must forbid, right after confining, and must die
+// by SIGSYS; the calls a stage must allow are made the same way and return.
+// The plain //:ssh-proxy is shown to confine itself: its /proc/PID/status
+// while it relays, its -v lines, and that it has no hook.
+//
+// Targets are AF_UNIX listeners in a temporary directory. vsock is only ever
+// given with --dry-run: nothing here creates an AF_VSOCK socket.
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+extern char** environ;
+
+namespace {
+
+constexpr char kProxy[] = "./ssh-proxy";
+constexpr char kHooks[] = "./tests/sandbox/ssh-proxy-with-test-hooks";
+
+// The host kernel's Landlock ABI, or 0 without Landlock.
+int HostLandlockAbi() {
+  const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, 1U);
+  return abi > 0 ? static_cast<int>(abi) : 0;
+}
+
+struct Result {
+  bool exited = false;
+  int code = -1;    // If exited.
+  int signal = 0;   // If killed by a signal.
+  std::string err;  // Its stderr.
+  std::string Describe() const {
+    return absl::StrCat(
+        exited ? absl::StrCat("exit ", code)
+               : absl::StrCat("signal ", signal, " (", strsignal(signal), ")"),
+        "; stderr: ", err);
+  }
+};
+
+// A UNIX listener that accepts every connection and, with `hold`, keeps it
+// open (else closes it at once) until destroyed. A vsock-mux client waits for
+// a reply that never comes.
+class Listener {
+ public:
+  explicit Listener(const std::string& path) : path_(path) {
+    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un addr = {};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+    unlink(path.c_str());
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
+        listen(fd_, 64) != 0) {
+      ADD_FAILURE() << "cannot listen on " << path << ": " << strerror(errno);
+    }
+    thread_ = std::thread([this] {
+      while (!stop_) {
+        struct pollfd pfd = {fd_, POLLIN, 0};
+        if (poll(&pfd, 1, 50) <= 0) continue;
+        const int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+        if (c >= 0) held_.push_back(c);
+      }
+    });
+  }
+  ~Listener() {
+    stop_ = true;
+    thread_.join();
+    for (int c : held_) close(c);
+    close(fd_);
+    unlink(path_.c_str());
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::atomic<bool> stop_{false};
+  std::vector<int> held_;
+  std::thread thread_;
+};
+
+// RunProxy runs `binary` with `args`, stdin /dev/null, stdout a socketpair end (so
+// that fd passing works) or, with `stdout_pipe`, a pipe; waits at most 10 s.
+// If `between` is set, it is called with the pid while the process runs.
+// `in_child`, if set, runs in the child just before execve.
+Result RunProxy(const char* binary, const std::vector<std::string>& args,
+                bool stdout_pipe = false,
+                const std::function<void(pid_t)>& between = nullptr,
+                const std::function<void()>& in_child = nullptr) {
+  int out[2], err[2];
+  if (stdout_pipe) {
+    EXPECT_EQ(pipe2(out, O_CLOEXEC), 0);
+  } else {
+    EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out), 0);
+  }
+  EXPECT_EQ(pipe2(err, O_CLOEXEC), 0);
+  std::vector<std::string> storage = {binary};
+  storage.insert(storage.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : storage) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int null_fd = open("/dev/null", O_RDONLY);
+    dup2(null_fd, 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    if (in_child) in_child();
+    execve(binary, argv.data(), environ);
+    _exit(127);
+  }
+  close(out[1]);
+  close(err[1]);
+  if (between) between(pid);
+  Result r;
+  char buf[4096];
+  ssize_t n;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  for (;;) {
+    struct pollfd pfd = {err[0], POLLIN, 0};
+    if (poll(&pfd, 1, 100) > 0) {
+      n = read(err[0], buf, sizeof(buf));
+      if (n <= 0) break;
+      r.err.append(buf, static_cast<size_t>(n));
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      kill(pid, SIGKILL);
+      ADD_FAILURE() << "still running after 10 s: " << storage[1];
+      break;
+    }
+  }
+  int status = 0;
+  waitpid(pid, &status, 0);
+  close(out[0]);
+  close(err[0]);
+  r.exited = WIFEXITED(status);
+  if (r.exited) r.code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  return r;
+}
+
+class SandboxTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/ssh-proxy-sandbox-XXXXXX";
+    ASSERT_NE(mkdtemp(templ), nullptr);
+    dir_ = templ;
+    unix_host_ = absl::StrCat("unix", dir_, "/s.sock");
+    mux_host_ = absl::StrCat("vsock-mux", dir_, "/s.sock");
+    listener_ = std::make_unique<Listener>(dir_ + "/s.sock");
+  }
+  void TearDown() override {
+    listener_.reset();
+    rmdir(dir_.c_str());
+  }
+  // Hook runs the test binary with --test-hook=STAGE:CALL against `host`.
+  Result Hook(int stage, const std::string& call, const std::string& host,
+              std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {
+        absl::StrCat("--test-hook=", stage, ":", call), "--timeout=2s"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.push_back(host);
+    args.push_back("22");
+    return RunProxy(kHooks, args);
+  }
+
+  std::string dir_;
+  std::string unix_host_;
+  std::string mux_host_;
+  std::unique_ptr<Listener> listener_;
+};
+
+#if defined(SSH_PROXY_UNCONFINED_BINARY)
+
+// A sanitizer or coverage build does not confine itself, and says so.
+TEST_F(SandboxTest, UnconfinedBuildSaysConfinementIsOff) {
+  const Result r = RunProxy(kProxy, {"-v", "--dry-run", "vsock/4711", "22"});
+  EXPECT_TRUE(r.exited && r.code == 0) << r.Describe();
+  EXPECT_TRUE(absl::StrContains(r.err, "confinement is off")) << r.err;
+}
+
+#else
+
+void ExpectKilledBySigsys(const Result& r, const std::string& what) {
+  EXPECT_TRUE(!r.exited && r.signal == SIGSYS) << what << ": " << r.Describe();
+  EXPECT_FALSE(absl::StrContains(r.err, "test hook:")) << what;
+}
+
+void ExpectReturned(const Result& r, const std::string& what, bool ok) {
+  EXPECT_TRUE(r.exited && r.code == (ok ? 0 : 1))
+      << what << ": " << r.Describe();
+  EXPECT_TRUE(absl::StrContains(r.err, "test hook: ")) << what << ": " << r.err;
+}
+
+// Stage 1: after parsing, before any socket. What connecting does not need.
+TEST_F(SandboxTest, Stage1KillsWhatConnectingDoesNotNeed) {
+  for (const char* call :
+       {"socket-inet", "socket-unix-dgram", "socketpair", "open-create",
+        "execve", "fork", "ptrace", "kill", "tgkill-other", "mmap-exec",
+        "setsockopt-reuseaddr", "seccomp-strict"}) {
+    ExpectKilledBySigsys(Hook(1, call, unix_host_), call);
+  }
+}
+
+// vsock addresses are confined the same way (shown with --dry-run: no socket).
+TEST_F(SandboxTest, Stage1AppliesToVsockAddresses) {
+  ExpectKilledBySigsys(Hook(1, "socket-inet", "vsock/4711", {"--dry-run"}),
+                       "vsock/4711 socket-inet");
+  ExpectKilledBySigsys(Hook(1, "execve", "vsock%host", {"--dry-run"}),
+                       "vsock%host execve");
+}
+
+// The controls: what stage 1 must let through returns, so the SIGSYS above
+// is the filter's verdict on those calls and not on every call.
+TEST_F(SandboxTest, Stage1AllowsWhatConnectingNeeds) {
+  ExpectReturned(Hook(1, "socket-unix", unix_host_), "socket-unix", true);
+  ExpectReturned(Hook(1, "open-read", unix_host_), "open-read", true);
+  ExpectReturned(Hook(1, "pipe2", unix_host_), "pipe2", true);
+  const Result connect = Hook(1, "connect", unix_host_);
+  ExpectReturned(connect, "connect(-1)", false);
+  EXPECT_TRUE(absl::StrContains(connect.err, "EBADF")) << connect.err;
+  ExpectReturned(Hook(1, "fchdir", unix_host_), "fchdir(-1)", false);
+}
+
+// Stage 2: once connected, before a byte from the target is read. Nothing
+// that opens or connects, nothing stage 1 forbids.
+TEST_F(SandboxTest, Stage2KillsEveryOpenAndConnect) {
+  for (const std::string& host : {unix_host_, mux_host_}) {
+    for (const char* call :
+         {"socket-unix", "socketpair", "connect", "open-read", "pipe2",
+          "fchdir", "landlock-abi", "seccomp-strict", "socket-inet", "execve",
+          "fork", "setsockopt-reuseaddr", "tgkill-other"}) {
+      ExpectKilledBySigsys(Hook(2, call, host), absl::StrCat(host, " ", call));
+    }
+  }
+}
+
+// abort() and glibc's fatal errors still end the process by SIGABRT with
+// their message, not by SIGSYS: their calls are on both lists.
+TEST_F(SandboxTest, AbortStillAbortsAfterStage2) {
+  const Result aborted = Hook(2, "abort", unix_host_);
+  EXPECT_TRUE(!aborted.exited && aborted.signal == SIGABRT)
+      << aborted.Describe();
+  const Result fortify = Hook(2, "fortify", unix_host_);
+  EXPECT_TRUE(!fortify.exited && fortify.signal == SIGABRT)
+      << fortify.Describe();
+  EXPECT_TRUE(absl::StrContains(fortify.err, "buffer overflow detected"))
+      << fortify.err;
+}
+
+// Landlock alone (stage 2 without its seccomp filter) denies opening a file,
+// where the kernel has it.
+TEST_F(SandboxTest, Stage2LandlockAloneDeniesTheFilesystem) {
+  const int abi = HostLandlockAbi();
+  const Result r =
+      Hook(2, "open-read", unix_host_, {"-v", "--test-landlock-only"});
+  if (abi == 0) {
+    ExpectReturned(r, "open-read without Landlock", true);
+    EXPECT_TRUE(absl::StrContains(r.err, "no Landlock")) << r.err;
+    GTEST_SKIP() << "this kernel has no Landlock";
+  }
+  ExpectReturned(r, "open-read under Landlock", false);
+  EXPECT_TRUE(absl::StrContains(r.err, "EACCES")) << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, absl::StrCat("Landlock ABI ", abi)))
+      << r.err;
+}
+
+// A poll with a timeout that SIGSTOP/SIGCONT interrupts is resumed by the
+// kernel through restart_syscall (ssh suspended with ~^Z): allowed, so the
+// mux reply wait times out as usual (75) instead of dying.
+TEST_F(SandboxTest, StopAndContinueWhileWaitingForTheMuxReply) {
+  const Result r = RunProxy(kProxy, {"--timeout=1500ms", mux_host_, "22"},
+                            false, [](pid_t pid) {
+                              usleep(400 * 1000);
+                              kill(pid, SIGSTOP);
+                              usleep(100 * 1000);
+                              kill(pid, SIGCONT);
+                            });
+  EXPECT_TRUE(r.exited && r.code == 75) << r.Describe();
+}
+
+// RefuseInChild installs, in the child about to exec ssh-proxy, a seccomp
+// filter that fails system call `nr` with `err` and allows everything else: a
+// kernel without Landlock (ENOSYS), or a container runtime's profile (EPERM).
+std::function<void()> RefuseInChild(int nr, int err) {
+  return [nr, err] {
+    struct sock_filter filter[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(nr), 0, 1),
+        BPF_STMT(BPF_RET | BPF_K,
+                 SECCOMP_RET_ERRNO | (static_cast<uint32_t>(err) & 0xffff)),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof(filter) / sizeof(filter[0]), filter};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0 ||
+        syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+      _exit(126);
+    }
+  };
+}
+
+// Without Landlock, stage 2 still applies its seccomp part, and -v says so.
+TEST_F(SandboxTest, WithoutLandlockStage2StillKills) {
+  const Result r = RunProxy(
+      kHooks, {"-v", "--test-hook=2:socket-unix", unix_host_, "22"}, false,
+      nullptr, RefuseInChild(SYS_landlock_create_ruleset, ENOSYS));
+  ExpectKilledBySigsys(r, "socket-unix without Landlock");
+  EXPECT_TRUE(absl::StrContains(
+      r.err,
+      "debug: stage 2: no Landlock (the kernel has no Landlock: "
+      "Function not implemented (ENOSYS)), seccomp allowlist"))
+      << r.err;
+}
+
+// A caller's filter that refuses Landlock (EPERM) does not stop ssh-proxy:
+// it connects and hands the connection over with seccomp alone.
+TEST_F(SandboxTest, LandlockRefusedByTheCallerIsNotFatal) {
+  const Result r = RunProxy(kProxy, {"-v", unix_host_, "22"}, false, nullptr,
+                            RefuseInChild(SYS_landlock_create_ruleset, EPERM));
+  EXPECT_TRUE(r.exited && r.code == 0) << r.Describe();
+  EXPECT_TRUE(absl::StrContains(r.err,
+                                "no Landlock (refused by the caller's own "
+                                "seccomp filter: Operation not permitted"))
+      << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err, "passed the connection to ssh"))
+      << r.err;
+}
+
+// Without seccomp, ssh-proxy refuses to go on: exit 71 before connecting.
+TEST_F(SandboxTest, NoSeccompIsFatalBeforeConnecting) {
+  const Result r = RunProxy(kProxy, {unix_host_, "22"}, false, nullptr,
+                            RefuseInChild(SYS_seccomp, EINVAL));
+  EXPECT_TRUE(r.exited && r.code == 71) << r.Describe();
+  EXPECT_EQ(r.err,
+            "ssh-proxy: cannot confine the process (stage 1): "
+            "seccomp(SECCOMP_SET_MODE_FILTER): Invalid argument (EINVAL)\n");
+}
+
+std::string StatusField(pid_t pid, const std::string& field) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, field + ":")) {
+      std::string value = line.substr(field.size() + 1);
+      value.erase(0, value.find_first_not_of(" \t"));
+      return value;
+    }
+  }
+  return "";
+}
+
+// The release binary confines itself: while it relays, the kernel reports
+// no_new_privs, seccomp filter mode with both stages' filters, and no
+// processes allowed; -v names the layers, Landlock included where the kernel
+// has it.
+TEST_F(SandboxTest, TheBinaryConfinesItselfWhileRelaying) {
+  std::string no_new_privs, seccomp, filters, nproc;
+  const Result r = RunProxy(
+      kProxy, {"-v", "--relay", unix_host_, "22"}, /*stdout_pipe=*/false,
+      [&](pid_t pid) {
+        // stdin is /dev/null: the relay half-closes at once and then waits
+        // for the listener, which holds the connection open. Sample it there.
+        for (int i = 0; i < 200 && filters != "2"; ++i) {
+          usleep(10 * 1000);
+          filters = StatusField(pid, "Seccomp_filters");
+        }
+        no_new_privs = StatusField(pid, "NoNewPrivs");
+        seccomp = StatusField(pid, "Seccomp");
+        std::ifstream limits(absl::StrCat("/proc/", pid, "/limits"));
+        std::string line;
+        while (std::getline(limits, line)) {
+          if (absl::StartsWith(line, "Max processes")) nproc = line;
+        }
+        kill(pid, SIGTERM);
+      });
+  EXPECT_EQ(no_new_privs, "1");
+  EXPECT_EQ(seccomp, "2");  // SECCOMP_MODE_FILTER
+  EXPECT_EQ(filters, "2");  // Stage 1's and stage 2's.
+  EXPECT_TRUE(absl::StrContains(nproc, " 0 ") &&
+              absl::StrContains(nproc, "processes"))
+      << nproc;
+  EXPECT_TRUE(!r.exited && r.signal == SIGTERM) << r.Describe();
+  EXPECT_TRUE(absl::StrContains(r.err,
+                                "debug: stage 1: no_new_privs, "
+                                "RLIMIT_NPROC 0, seccomp"))
+      << r.err;
+  const int abi = HostLandlockAbi();
+  EXPECT_TRUE(absl::StrContains(
+      r.err, abi > 0 ? absl::StrCat("debug: stage 2: Landlock ABI ", abi,
+                                    " (no filesystem access), seccomp")
+                     : std::string("debug: stage 2: no Landlock")))
+      << r.err;
+}
+
+// The plain binary has no hook: the option is unknown, the text absent.
+TEST_F(SandboxTest, TheBinaryHasNoTestHook) {
+  const Result r = RunProxy(kProxy, {"--test-hook=1:execve", unix_host_, "22"});
+  EXPECT_TRUE(r.exited && r.code == 64) << r.Describe();
+  EXPECT_TRUE(absl::StrContains(r.err, "unknown option")) << r.err;
+  std::ifstream in(kProxy, std::ios::binary);
+  std::stringstream content;
+  content << in.rdbuf();
+  ASSERT_GT(content.str().size(), 100000u);
+  EXPECT_FALSE(absl::StrContains(content.str(), "test hook"));
+  std::ifstream hooks_in(kHooks, std::ios::binary);
+  std::stringstream hooks_content;
+  hooks_content << hooks_in.rdbuf();
+  EXPECT_TRUE(absl::StrContains(hooks_content.str(), "test hook"));
+}
+
+#endif  // SSH_PROXY_UNCONFINED_BINARY
+
+}  // namespace
