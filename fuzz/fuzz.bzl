@@ -11,7 +11,11 @@ For a target `name` (source `srcs`, corpus in `<name>_corpus/`, dictionary `<nam
                     every past crash fixed.
   <name>_corpus_files, <name>_dict_file, <name>_options_file
                     filegroups, for scripts and packaging.
+
+Both binaries are compiled with SSH_PROXY_COPTS (//:copts.bzl).
 """
+
+load("//:copts.bzl", "SSH_PROXY_COPTS")
 
 def ssh_proxy_fuzz_target(name, srcs, deps = [], regression_dirs = [], replay_size = "small"):
     corpus = name + "_corpus"
@@ -34,6 +38,7 @@ def ssh_proxy_fuzz_target(name, srcs, deps = [], regression_dirs = [], replay_si
     native.cc_binary(
         name = name,
         srcs = srcs,
+        copts = SSH_PROXY_COPTS,
         deps = deps,
         linkopts = ["-fsanitize=fuzzer"],
         data = [name + ".dict", name + ".options"],
@@ -49,6 +54,7 @@ def ssh_proxy_fuzz_target(name, srcs, deps = [], regression_dirs = [], replay_si
         name = name + "_replay",
         size = replay_size,
         srcs = srcs,
+        copts = SSH_PROXY_COPTS,
         deps = deps + ["//fuzz:replay_main"],
         data = data,
         # Directories relative to the runfiles root (the test's working directory).

@@ -1,8 +1,10 @@
 #include "src/address.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -17,18 +19,52 @@
 namespace ssh_proxy {
 namespace {
 
-constexpr absl::string_view kAcceptedForms =
-    "expected unix/PATH, vsock/CID, vsock-mux/PATH (or % instead of /) or "
-    ".host";
+// One row per TargetKind: the prefix HOST starts with, what follows SEP, and
+// the --help line. Parsing, FormatHost, DescribeTarget, the suggestions and
+// the help text all read this table; a new kind is a row here and the switch
+// cases the compiler then asks for.
+struct KindSpelling {
+  TargetKind kind;
+  absl::string_view prefix;
+  absl::string_view operand;  // What follows SEP: "PATH" or "CID".
+  absl::string_view help;     // The rest of its --help line.
+};
+constexpr KindSpelling kKinds[] = {
+    {TargetKind::kUnix, "unix", "PATH", "AF_UNIX stream socket at /PATH"},
+    {TargetKind::kVsock, "vsock", "CID",
+     "AF_VSOCK CID (a number, or hypervisor, local, host)"},
+    {TargetKind::kVsockMux, "vsock-mux", "PATH",
+     "Firecracker/cloud-hypervisor vsock multiplexer at /PATH"},
+};
+
+constexpr absl::string_view kLocalHost = ".host";
+
+// Prefix returns the prefix of `kind`, or "" for a value outside TargetKind.
+absl::string_view Prefix(TargetKind kind) {
+  for (const KindSpelling& row : kKinds) {
+    if (row.kind == kind) return row.prefix;
+  }
+  return "";
+}
+
+// AcceptedForms is the tail of every "what is this HOST" message: "expected
+// unix/PATH, vsock/CID, vsock-mux/PATH (or % instead of /) or .host".
+const std::string& AcceptedForms() {
+  static const std::string* const forms = [] {
+    std::string text = "expected ";
+    for (const KindSpelling& row : kKinds) {
+      absl::StrAppend(&text, row.prefix, "/", row.operand, ", ");
+    }
+    text.resize(text.size() - 2);
+    absl::StrAppend(&text, " (or % instead of /) or ", kLocalHost);
+    return new std::string(std::move(text));
+  }();
+  return *forms;
+}
 
 // ParseU32's message for a value above UINT32_MAX; callers add the field's own
 // range.
 constexpr absl::string_view kTooLarge = "is larger than 4294967295";
-
-constexpr absl::string_view kUnixPrefix = "unix";
-constexpr absl::string_view kVsockPrefix = "vsock";
-constexpr absl::string_view kVsockMuxPrefix = "vsock-mux";
-constexpr absl::string_view kLocalHost = ".host";
 
 struct CidName {
   absl::string_view name;
@@ -36,72 +72,104 @@ struct CidName {
 };
 constexpr CidName kCidNames[] = {{"hypervisor", 0}, {"local", 1}, {"host", 2}};
 
+// GetDigit reads one decimal digit from the front of `*text`, in the style of
+// BoringSSL's CBS: if there is one, it sets `*digit`, consumes it and returns
+// true; otherwise it consumes nothing and returns false.
+bool GetDigit(absl::string_view* text, uint32_t* digit) {
+  if (text->empty() ||
+      !absl::ascii_isdigit(static_cast<unsigned char>(text->front()))) {
+    return false;
+  }
+  *digit = static_cast<uint32_t>(text->front() - '0');
+  text->remove_prefix(1);
+  return true;
+}
+
 // Bytes refused anywhere in PATH: control characters, space and DEL. They are
 // never part of a real socket path, and ssh's %n would carry them into log
 // lines and error messages.
 bool IsRefusedPathByte(unsigned char c) { return c < 0x21 || c == 0x7f; }
 
-// HasRefusedPathByte says whether `text` has a byte IsRefusedPathByte refuses,
-// eight bytes at a time: for each byte b of a word, (b - 0x21) borrows into the
-// top bit exactly when b < 0x21, and b ^ 0x7f is zero exactly when b is DEL; "&
-// ~w" drops bytes >= 0x80, which are allowed.
-bool HasRefusedPathByte(absl::string_view text) {
+// FindSlashOrRefusedByte returns the offset of the first "/" or refused byte
+// of `text` at or after `from`, or text.size() if there is none. It reads eight
+// bytes at a time: for each byte b of a word, (b - n) & ~b has its top bit set
+// when b < n (for n <= 0x80), so with x = b ^ c, (x - 1) & ~x flags b == c, and
+// (b - 0x21) & ~b flags b < 0x21. A flag can be false only in a byte above a
+// true one, so the lowest flag is exact.
+size_t FindSlashOrRefusedByte(absl::string_view text, size_t from) {
   constexpr uint64_t kOnes = 0x0101010101010101ULL;
   constexpr uint64_t kHighs = 0x8080808080808080ULL;
-  size_t i = 0;
+  size_t i = from;
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
   for (; i + 8 <= text.size(); i += 8) {
     uint64_t w;
     std::memcpy(&w, text.data() + i, sizeof(w));
-    const uint64_t below = (w - kOnes * 0x21) & ~w & kHighs;
     const uint64_t del = w ^ (kOnes * 0x7f);
-    const uint64_t is_del = (del - kOnes) & ~del & kHighs;
-    if ((below | is_del) != 0) return true;
+    const uint64_t slash = w ^ (kOnes * '/');
+    const uint64_t flags = ((w - kOnes * 0x21) & ~w) | ((del - kOnes) & ~del) |
+                           ((slash - kOnes) & ~slash);
+    if ((flags & kHighs) != 0) {
+      return i + static_cast<size_t>(__builtin_ctzll(flags & kHighs)) / 8;
+    }
   }
+#endif
   for (; i < text.size(); ++i) {
-    if (IsRefusedPathByte(static_cast<unsigned char>(text[i]))) return true;
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '/' || IsRefusedPathByte(c)) return i;
   }
-  return false;
+  return text.size();
 }
 
-// CheckPath checks R, the text after SEP, against the PATH rules. Returns OK or
-// InvalidArgument whose message names the broken rule (without the HOST
-// prefix).
+// PathCursor is PATH being read from front to back, in the style of
+// BoringSSL's CBS.
+struct PathCursor {
+  absl::string_view path;
+  size_t offset = 0;  // Where the unread rest starts; path.size() + 1 at the
+                      // end (past the "/" the last component does not have).
+  bool empty() const { return offset > path.size(); }
+};
+
+// GetComponent reads the next component of `*cursor`. On success it sets
+// `*component`, consumes it and the "/" after it (if any), and returns true.
+// If the component has a refused byte, it sets `*bad_byte` to that byte's
+// offset in PATH, consumes nothing and returns false.
+bool GetComponent(PathCursor* cursor, absl::string_view* component,
+                  size_t* bad_byte) {
+  const size_t end = FindSlashOrRefusedByte(cursor->path, cursor->offset);
+  if (end < cursor->path.size() && cursor->path[end] != '/') {
+    *bad_byte = end;
+    return false;
+  }
+  *component = cursor->path.substr(cursor->offset, end - cursor->offset);
+  cursor->offset = end + 1;
+  return true;
+}
+
+// CheckPath checks R, the text after SEP, against the PATH rules, in one pass.
+// Returns OK or InvalidArgument whose message names the broken rule (without
+// the HOST prefix). A refused byte anywhere is reported before a leading or
+// trailing "/", which is reported before a bad component.
 absl::Status CheckPath(absl::string_view rest) {
   if (rest.empty()) {
     return absl::InvalidArgumentError("PATH is empty");
   }
-  // This runs on every connection, so both scans are cheap per byte: a
-  // branch-free pass that the compiler vectorises finds whether any byte is
-  // refused (and only then where), and the components are found with memchr
-  // (string_view::find).
-  bool any_bad = HasRefusedPathByte(rest);
-  size_t bad_byte = absl::string_view::npos;
-  if (any_bad) {
-    for (size_t i = 0; i < rest.size(); ++i) {
-      if (IsRefusedPathByte(static_cast<unsigned char>(rest[i]))) {
-        bad_byte = i;
-        break;
-      }
-    }
-  }
   absl::string_view bad_component;
   bool has_bad_component = false;
-  for (size_t start = 0; start <= rest.size();) {
-    size_t slash = rest.find('/', start);
-    if (slash == absl::string_view::npos) slash = rest.size();
-    const absl::string_view component = rest.substr(start, slash - start);
-    if (component.empty() || component == "." || component == "..") {
+  PathCursor cursor{rest};
+  while (!cursor.empty()) {
+    absl::string_view component;
+    size_t bad_byte = 0;
+    if (!GetComponent(&cursor, &component, &bad_byte)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "PATH has byte \"", EscapeForMessage(rest.substr(bad_byte, 1)),
+          "\" at offset ", bad_byte,
+          ": control characters, space and DEL are not allowed"));
+    }
+    if (!has_bad_component &&
+        (component.empty() || component == "." || component == "..")) {
       has_bad_component = true;
       bad_component = component;
-      break;
     }
-    start = slash + 1;
-  }
-  if (bad_byte != absl::string_view::npos) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "PATH has byte \"", EscapeForMessage(rest.substr(bad_byte, 1)),
-        "\" at offset ", bad_byte,
-        ": control characters, space and DEL are not allowed"));
   }
   if (rest.front() == '/') {
     return absl::InvalidArgumentError(
@@ -145,10 +213,14 @@ std::string CanonicalPathSuggestion(absl::string_view rest) {
 
 absl::StatusOr<Target> ParseHost(absl::string_view host);
 
+// HostError returns the message for a bad HOST: `HOST "<escaped host>": what`.
 std::string HostError(absl::string_view host, absl::string_view what) {
   return absl::StrCat("HOST \"", EscapeForMessage(host), "\": ", what);
 }
 
+// ParsePath checks `rest`, the text after SEP, as PATH. On success returns the
+// target path "/" + rest; on failure InvalidArgument naming the broken rule and,
+// where it is unambiguous, the canonical spelling.
 absl::StatusOr<std::string> ParsePath(absl::string_view host,
                                       absl::string_view prefix_and_sep,
                                       absl::string_view rest) {
@@ -167,6 +239,9 @@ absl::StatusOr<std::string> ParsePath(absl::string_view host,
   return absl::StrCat("/", rest);
 }
 
+// ParseCid parses `text`, the text after SEP, as CID: a name of kCidNames or a
+// U32 other than VMADDR_CID_ANY. On success returns the CID; on failure
+// InvalidArgument naming the broken rule, with a hint where one helps.
 absl::StatusOr<uint32_t> ParseCid(absl::string_view host,
                                   absl::string_view prefix_and_sep,
                                   absl::string_view text) {
@@ -205,6 +280,34 @@ absl::StatusOr<uint32_t> ParseCid(absl::string_view host,
   return *cid;
 }
 
+// ParseOperand parses `rest`, the text after SEP, as the operand of `kind`.
+absl::StatusOr<Target> ParseOperand(absl::string_view host, TargetKind kind,
+                                    absl::string_view prefix_and_sep,
+                                    absl::string_view rest) {
+  Target target;
+  target.kind = kind;
+  switch (kind) {
+    case TargetKind::kUnix:
+    case TargetKind::kVsockMux: {
+      absl::StatusOr<std::string> path = ParsePath(host, prefix_and_sep, rest);
+      if (!path.ok()) return path.status();
+      target.path = *std::move(path);
+      break;
+    }
+    case TargetKind::kVsock: {
+      absl::StatusOr<uint32_t> cid = ParseCid(host, prefix_and_sep, rest);
+      if (!cid.ok()) return cid.status();
+      target.cid = *cid;
+      break;
+    }
+  }
+  return target;
+}
+
+// ParseHost parses HOST alone. On success returns the target (port not set); on
+// failure InvalidArgument whose message starts with `HOST "<escaped host>"`,
+// names what is wrong and suggests the canonical spelling where it is
+// unambiguous.
 absl::StatusOr<Target> ParseHost(absl::string_view host) {
   if (host == kLocalHost) {
     Target target;
@@ -218,41 +321,31 @@ absl::StatusOr<Target> ParseHost(absl::string_view host) {
     if (absl::EqualsIgnoreCase(host, kLocalHost)) {
       return absl::InvalidArgumentError(HostError(
           host, absl::StrCat("prefixes are lowercase (did you mean .host?); ",
-                             kAcceptedForms)));
+                             AcceptedForms())));
     }
-    if (absl::EqualsIgnoreCase(host, kUnixPrefix) ||
-        absl::EqualsIgnoreCase(host, kVsockPrefix) ||
-        absl::EqualsIgnoreCase(host, kVsockMuxPrefix)) {
-      return absl::InvalidArgumentError(HostError(
-          host, absl::StrCat("missing \"/\" or \"%\" and the address after the "
-                             "prefix; ",
-                             kAcceptedForms)));
+    for (const KindSpelling& row : kKinds) {
+      if (absl::EqualsIgnoreCase(host, row.prefix)) {
+        return absl::InvalidArgumentError(HostError(
+            host,
+            absl::StrCat("missing \"/\" or \"%\" and the address after the "
+                         "prefix; ",
+                         AcceptedForms())));
+      }
     }
     return absl::InvalidArgumentError(
         HostError(host, absl::StrCat("not an address ssh-proxy understands; ",
-                                     kAcceptedForms)));
+                                     AcceptedForms())));
   }
   const absl::string_view prefix_and_sep = host.substr(0, sep + 1);
   const absl::string_view rest = host.substr(sep + 1);
-
-  Target target;
-  if (prefix == kUnixPrefix || prefix == kVsockMuxPrefix) {
-    target.kind =
-        prefix == kUnixPrefix ? TargetKind::kUnix : TargetKind::kVsockMux;
-    absl::StatusOr<std::string> path = ParsePath(host, prefix_and_sep, rest);
-    if (!path.ok()) return path.status();
-    target.path = *std::move(path);
-    return target;
-  }
-  if (prefix == kVsockPrefix) {
-    target.kind = TargetKind::kVsock;
-    absl::StatusOr<uint32_t> cid = ParseCid(host, prefix_and_sep, rest);
-    if (!cid.ok()) return cid.status();
-    target.cid = *cid;
-    return target;
+  for (const KindSpelling& row : kKinds) {
+    if (prefix == row.prefix) {
+      return ParseOperand(host, row.kind, prefix_and_sep, rest);
+    }
   }
 
-  for (absl::string_view known : {kUnixPrefix, kVsockPrefix, kVsockMuxPrefix}) {
+  for (const KindSpelling& row : kKinds) {
+    const absl::string_view known = row.prefix;
     if (absl::EqualsIgnoreCase(prefix, known)) {
       // Suggest the lowercase spelling only if it is then a valid address.
       const std::string candidate = absl::StrCat(known, host.substr(sep));
@@ -263,7 +356,7 @@ absl::StatusOr<Target> ParseHost(absl::string_view host) {
               : "";
       return absl::InvalidArgumentError(
           HostError(host, absl::StrCat("prefixes are lowercase", suggestion,
-                                       "; ", kAcceptedForms)));
+                                       "; ", AcceptedForms())));
     }
   }
   if (prefix == kLocalHost) {
@@ -273,7 +366,7 @@ absl::StatusOr<Target> ParseHost(absl::string_view host) {
   if (prefix.empty() && host.front() == '/') {
     // A bare path: the user most likely meant a UNIX socket.
     std::string message =
-        HostError(host, absl::StrCat("missing prefix; ", kAcceptedForms));
+        HostError(host, absl::StrCat("missing prefix; ", AcceptedForms()));
     if (CheckPath(host.substr(1)).ok()) {
       absl::StrAppend(&message, " (did you mean unix", EscapeForMessage(host),
                       "?)");
@@ -284,11 +377,11 @@ absl::StatusOr<Target> ParseHost(absl::string_view host) {
     return absl::InvalidArgumentError(HostError(
         host, absl::StrCat("machine/ (systemd's machined lookup) is not "
                            "supported; ",
-                           kAcceptedForms)));
+                           AcceptedForms())));
   }
   return absl::InvalidArgumentError(HostError(
       host, absl::StrCat("unknown prefix \"", EscapeForMessage(prefix), "\"; ",
-                         kAcceptedForms)));
+                         AcceptedForms())));
 }
 
 }  // namespace
@@ -332,12 +425,25 @@ absl::StatusOr<uint32_t> ParseU32(absl::string_view text) {
   if (text.empty()) {
     return absl::InvalidArgumentError("is empty");
   }
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (!absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "has \"", EscapeForMessage(text.substr(i, 1)), "\" at offset ", i,
-          ": only decimal digits are allowed (no sign, no whitespace)"));
+  // One pass: a byte that is not a digit is reported before a leading zero,
+  // which is reported before a value that is too large.
+  absl::string_view rest = text;
+  uint32_t value = 0;
+  bool too_large = false;
+  uint32_t digit = 0;
+  while (GetDigit(&rest, &digit)) {
+    // Checked before it happens: value * 10 + digit must not exceed UINT32_MAX.
+    if (value > (UINT32_MAX - digit) / 10) {
+      too_large = true;
+    } else {
+      value = value * 10 + digit;
     }
+  }
+  if (!rest.empty()) {
+    const size_t offset = text.size() - rest.size();
+    return absl::InvalidArgumentError(absl::StrCat(
+        "has \"", EscapeForMessage(rest.substr(0, 1)), "\" at offset ", offset,
+        ": only decimal digits are allowed (no sign, no whitespace)"));
   }
   if (text.size() > 1 && text.front() == '0') {
     // systemd reads "010" as octal 8; a leading zero is refused rather than
@@ -345,15 +451,7 @@ absl::StatusOr<uint32_t> ParseU32(absl::string_view text) {
     return absl::InvalidArgumentError(
         "has a leading zero (only \"0\" itself may start with 0)");
   }
-  uint32_t value = 0;
-  for (const char c : text) {
-    const uint32_t digit = static_cast<uint32_t>(c - '0');
-    // Checked before it happens: value * 10 + digit must not exceed UINT32_MAX.
-    if (value > (UINT32_MAX - digit) / 10) {
-      return absl::InvalidArgumentError(kTooLarge);
-    }
-    value = value * 10 + digit;
-  }
+  if (too_large) return absl::InvalidArgumentError(kTooLarge);
   return value;
 }
 
@@ -392,27 +490,56 @@ absl::StatusOr<Target> ParseTarget(absl::string_view host,
 }
 
 std::string FormatHost(const Target& target) {
+  const absl::string_view prefix = Prefix(target.kind);
   switch (target.kind) {
     case TargetKind::kUnix:
-      return absl::StrCat(kUnixPrefix, target.path);
-    case TargetKind::kVsock:
-      return absl::StrCat(kVsockPrefix, "/", target.cid);
     case TargetKind::kVsockMux:
-      break;
+      return absl::StrCat(prefix, target.path);
+    case TargetKind::kVsock:
+      return absl::StrCat(prefix, "/", target.cid);
   }
-  return absl::StrCat(kVsockMuxPrefix, target.path);
+  return "";  // Not a TargetKind.
 }
 
 std::string DescribeTarget(const Target& target) {
+  const absl::string_view prefix = Prefix(target.kind);
   switch (target.kind) {
     case TargetKind::kUnix:
-      return absl::StrCat("unix path=", target.path);
+      return absl::StrCat(prefix, " path=", target.path);
     case TargetKind::kVsock:
-      return absl::StrCat("vsock cid=", target.cid, " port=", target.port);
+      return absl::StrCat(prefix, " cid=", target.cid, " port=", target.port);
     case TargetKind::kVsockMux:
-      break;
+      return absl::StrCat(prefix, " path=", target.path, " port=", target.port);
   }
-  return absl::StrCat("vsock-mux path=", target.path, " port=", target.port);
+  return "";  // Not a TargetKind.
+}
+
+std::string HostHelp() {
+  std::string text;
+  auto line = [&text](absl::string_view form, absl::string_view help) {
+    constexpr size_t kColumn = 18;
+    const size_t pad = form.size() < kColumn ? kColumn - form.size() : 1;
+    absl::StrAppend(&text, "  ", form, std::string(pad, ' '), help, "\n");
+  };
+  for (const KindSpelling& row : kKinds) {
+    line(absl::StrCat(row.prefix, "/", row.operand), row.help);
+  }
+  line(kLocalHost,
+       absl::StrCat("the local host's sshd (", Prefix(TargetKind::kUnix),
+                    kLocalHostSocketPath, ")"));
+  absl::StrAppend(&text,
+                  "  \"%\" may replace the \"/\" after the prefix (for scp and "
+                  "rsync).\n");
+  return text;
+}
+
+std::string SshConfigHostPatterns() {
+  std::string text;
+  for (const KindSpelling& row : kKinds) {
+    absl::StrAppend(&text, row.prefix, "/* ", row.prefix, "%* ");
+  }
+  absl::StrAppend(&text, kLocalHost);
+  return text;
 }
 
 }  // namespace ssh_proxy

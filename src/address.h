@@ -33,6 +33,10 @@
 
 namespace ssh_proxy {
 
+// The kinds of target. A new kind is a row of kKinds in address.cc (its prefix,
+// what follows SEP, its --help line) and the case that each switch on
+// TargetKind then asks for: those switches have no default, and //:copts.bzl
+// makes a missing case a build error.
 enum class TargetKind {
   kUnix,      // AF_UNIX stream socket at `path`.
   kVsock,     // AF_VSOCK (cid, port).
@@ -42,8 +46,8 @@ enum class TargetKind {
 
 struct Target {
   TargetKind kind = TargetKind::kUnix;
-  std::string
-      path;  // Absolute path; set for kUnix and kVsockMux, empty for kVsock.
+  // Absolute path; set for kUnix and kVsockMux, empty for kVsock.
+  std::string path;
   uint32_t cid = 0;   // Set for kVsock, 0 otherwise.
   uint32_t port = 0;  // The validated PORT, for every kind (unix ignores it).
 
@@ -65,8 +69,9 @@ inline constexpr uint32_t kVsockPortAny = 0xFFFFFFFFu;
 // ParseU32 parses `text` as U32 (see the grammar above): non-empty ASCII digits
 // only, no leading zero unless `text` is "0", value at most 4294967295. On
 // success returns the value; on failure returns InvalidArgument whose message
-// says which rule `text` broke (without naming the field, so callers can prefix
-// it).
+// says which rule `text` broke, the first of: empty, a byte that is not a digit
+// (and its offset), a leading zero, too large. The message does not name the
+// field, so callers can prefix it.
 absl::StatusOr<uint32_t> ParseU32(absl::string_view text);
 
 // ParsePort parses PORT. On success returns a value in 1..4294967294. On
@@ -84,13 +89,23 @@ absl::StatusOr<Target> ParseTarget(absl::string_view host,
 
 // FormatHost returns the canonical HOST string of `target` (always with "/" as
 // SEP, CIDs as numbers, ".host" as its unix/ form). For any target returned by
-// ParseTarget(h, p), ParseTarget(FormatHost(t), p) returns the same target.
+// ParseTarget(h, p), ParseTarget(FormatHost(t), p) returns the same target. A
+// kind outside TargetKind formats as "", which no HOST is.
 std::string FormatHost(const Target& target);
 
 // DescribeTarget returns the one line (without "\n") that --dry-run prints:
 //   "unix path=/run/x.sock", "vsock cid=4711 port=22", "vsock-mux
-//   path=/run/vm.sock port=22".
+//   path=/run/vm.sock port=22"; "" for a kind outside TargetKind.
 std::string DescribeTarget(const Target& target);
+
+// HostHelp returns the HOST part of --help: a line for each form
+// ("  unix/PATH         AF_UNIX stream socket at /PATH\n"), one for ".host",
+// and one about "%".
+std::string HostHelp();
+
+// SshConfigHostPatterns returns the ssh_config Host patterns that match every
+// HOST form: "unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* .host".
+std::string SshConfigHostPatterns();
 
 // EscapeForMessage returns `bytes` with every byte outside 0x20..0x7e, and '"'
 // and '\\', escaped C-style, so that hostile input stays on one printable line

@@ -183,18 +183,17 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& args) {
 }
 
 std::string UsageText() {
-  return R"(Usage: ssh-proxy [OPTIONS] HOST PORT
+  // The HOST forms come from the grammar's own table (address.cc).
+  return absl::StrCat(
+      R"(Usage: ssh-proxy [OPTIONS] HOST PORT
 
 Connects to HOST and hands the connected socket to ssh (ProxyUseFdpass yes),
 or, when stdout is not a socket, relays stdin and stdout to it.
 
 HOST:
-  unix/PATH         AF_UNIX stream socket at /PATH
-  vsock/CID         AF_VSOCK CID (a number, or hypervisor, local, host)
-  vsock-mux/PATH    Firecracker/cloud-hypervisor vsock multiplexer at /PATH
-  .host             the local host's sshd (unix/run/ssh-unix-local/socket)
-  "%" may replace the "/" after the prefix (for scp and rsync).
-PORT: the vsock port, 1..4294967294 (checked for every form, unused by unix).
+)",
+      HostHelp(),
+      R"(PORT: the vsock port, 1..4294967294 (checked for every form, unused by unix).
 
 Options:
   -h, --help            show this help and exit
@@ -210,14 +209,15 @@ Options:
   --                    end of options
 
 ssh_config:
-  Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* .host
+  Host )",
+      SshConfigHostPatterns(), R"(
       ProxyCommand /usr/local/libexec/ssh-proxy '%n' %p
       ProxyUseFdpass yes
       CheckHostIP no
 
 Exit status: 0 ok, 64 bad usage/HOST/PORT, 69 unavailable, 71 OS error,
 75 timeout, 76 protocol error.
-)";
+)");
 }
 
 }  // namespace ssh_proxy

@@ -42,14 +42,15 @@ struct Options {
 absl::StatusOr<int64_t> ParseDuration(absl::string_view text);
 
 // ParseCommandLine parses the arguments after argv[0]. Options: -h/--help,
-// --version, --dry-run, -v/--verbose, --timeout=DURATION (or --timeout
+// --version, --dry-run, -v/--verbose, --fdpass and --relay (the Mode; either
+// may be repeated, but not both given), --timeout=DURATION (or --timeout
 // DURATION), and "--" to end options; short flags may be bundled ("-vh").
 // Options and operands may be mixed; exactly two operands (HOST PORT) are
 // required for kRun. -h/--help or --version return at once with that action,
 // ignoring what follows. On failure returns InvalidArgument with a one-line
-// message naming the offending argument (unknown option, missing or repeated
-// --timeout value, bad duration, wrong operand count). HOST and PORT are not
-// validated here.
+// message naming the offending argument (unknown option, a value given to a
+// flag, missing or repeated --timeout value, bad duration, --fdpass with
+// --relay, wrong operand count). HOST and PORT are not validated here.
 absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& args);
 
 // UsageText returns the --help text (ends with "\n").

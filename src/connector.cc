@@ -413,8 +413,14 @@ constexpr absl::string_view kHint =
 
 std::string TargetName(const Target& target) {
   const std::string host = EscapeForMessage(FormatHost(target));
-  if (target.kind == TargetKind::kUnix) return host;
-  return absl::StrCat(host, " port ", target.port);
+  switch (target.kind) {
+    case TargetKind::kUnix:
+      return host;
+    case TargetKind::kVsock:
+    case TargetKind::kVsockMux:
+      return absl::StrCat(host, " port ", target.port);
+  }
+  return host;  // Not a TargetKind: FormatHost made it "".
 }
 
 absl::StatusOr<UniqueFd> Connect(const Target& target,

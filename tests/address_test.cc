@@ -536,6 +536,35 @@ TEST(DescribeTargetTest, DryRunLines) {
             "vsock cid=4294967294 port=4294967294");
 }
 
+// A Target whose kind is not a TargetKind (only a bug or memory corruption
+// makes one) formats and describes as "", which no HOST is.
+TEST(FormatHostTest, KindOutsideTheEnumIsEmpty) {
+  Target t = Unix("/run/x.sock", 22);
+  t.kind = static_cast<TargetKind>(99);
+  EXPECT_EQ(FormatHost(t), "");
+  EXPECT_EQ(DescribeTarget(t), "");
+  EXPECT_FALSE(ParseTarget(FormatHost(t), "22").ok());
+}
+
+TEST(HostHelpTest, ListsEveryForm) {
+  EXPECT_EQ(
+      HostHelp(),
+      "  unix/PATH         AF_UNIX stream socket at /PATH\n"
+      "  vsock/CID         AF_VSOCK CID (a number, or hypervisor, local, "
+      "host)\n"
+      "  vsock-mux/PATH    Firecracker/cloud-hypervisor vsock multiplexer "
+      "at /PATH\n"
+      "  .host             the local host's sshd "
+      "(unix/run/ssh-unix-local/socket)\n"
+      "  \"%\" may replace the \"/\" after the prefix (for scp and "
+      "rsync).\n");
+}
+
+TEST(SshConfigHostPatternsTest, MatchEveryForm) {
+  EXPECT_EQ(SshConfigHostPatterns(),
+            "unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* .host");
+}
+
 struct U32Case {
   std::string text;
   bool ok;

@@ -6,7 +6,7 @@
 # Builds with -c opt (the static PIE ssh-proxy). Exits non-zero if a benchmark reports a
 # failure (a lost byte, a relay slower than socat, a run without an fd).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 tools/ensure-deps.sh test || exit 1
 
 read -ra startup <<<"${BAZEL_STARTUP_OPTIONS:-}"

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # coverage.sh: line and branch coverage of src/ with clang's source-based coverage (Bazel's
-# `coverage` command cannot run offline). Builds and runs, under Bazel with clang-14 and
-# -fprofile-instr-generate -fcoverage-mapping (its own --platform_suffix, so other builds stay
-# cached):
+# `coverage` command cannot run offline). Builds and runs, under Bazel with --config=coverage
+# (.bazelrc: clang-14, -fprofile-instr-generate -fcoverage-mapping, its own --platform_suffix, so
+# other builds stay cached):
 #   1. the fuzz replay tests (every corpus entry of every fuzz target), then
 #   2. every other test of the workspace (unit, connector, relay, end-to-end),
 # merges the profiles with llvm-profdata-14 and prints per file of src/, with llvm-cov-14:
@@ -14,8 +14,7 @@
 # Environment: BAZEL (default bazel), BAZEL_OUTPUT_BASE (optional --output_base), COVERAGE_HTML=DIR
 # (also write an HTML report there).
 set -uo pipefail
-cd "$(dirname "$0")/.."
-root="$PWD"
+cd "$(dirname "$0")/.." || exit 1
 bazel_cmd=("${BAZEL:-bazel}")
 [[ -n "${BAZEL_OUTPUT_BASE:-}" ]] && bazel_cmd+=("--output_base=$BAZEL_OUTPUT_BASE")
 for tool in clang-14 llvm-profdata-14 llvm-cov-14 llvm-readelf-14; do
@@ -26,15 +25,8 @@ work="$(mktemp -d -t ssh-proxy-coverage.XXXXXX)"
 trap '[[ -n "${COVERAGE_KEEP:-}" ]] || rm -rf "$work"' EXIT
 mkdir -p "$work/fuzz" "$work/tests"
 
-flags=(
-  --symlink_prefix=/ --repo_env=CC=clang-14 --platform_suffix=coverage
-  --copt=-fprofile-instr-generate --copt=-fcoverage-mapping
-  # Paths in the mapping relative to the execroot ("src/x.cc"), so llvm-cov finds them here.
-  --copt=-fcoverage-compilation-dir=.
-  --linkopt=-fprofile-instr-generate
-  # Static test binaries: each carries the coverage map of all the code it runs (not a .so's).
-  --dynamic_mode=off
-)
+# The build: .bazelrc's coverage config (clang-14, -fprofile-instr-generate -fcoverage-mapping).
+flags=(--config=coverage)
 
 # .bazelignore keeps //... out of the bazel-* links and the separate example workspaces.
 patterns=(//...)

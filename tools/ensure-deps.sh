@@ -21,6 +21,8 @@ if [[ "$what" == test ]]; then
     socat
     # The man page checks: mandoc -Tlint, man -l, and column for its rendering.
     mandoc man-db groff-base bsdextrautils
+    # tools/shellcheck.sh: every shell script of the tree.
+    shellcheck
   )
 fi
 

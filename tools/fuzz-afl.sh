@@ -10,7 +10,7 @@
 # and ends with "fuzz-afl: PASS ..." or "fuzz-afl: FAIL ...". Findings are kept in a temp dir
 # (printed); never in the source tree.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root="$PWD"
 seconds="${1:-${AFL_SECONDS:-60}}"
 if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
@@ -85,7 +85,8 @@ for t in "${targets[@]}"; do
     "$(stat corpus_count "$stats") corpus entries, findings: $findings" \
     "(crashes ${crashes:-0}, hangs ${hangs:-0}, failing seeds $bad)"
   if [[ "$findings" -ne 0 ]]; then
-    ls "$work/afl-$t/default/crashes" "$work/afl-$t/default/hangs" 2>/dev/null | sed 's/^/    /'
+    find "$work/afl-$t/default/crashes" "$work/afl-$t/default/hangs" -type f -not -name README.txt \
+      2>/dev/null | sed 's/^/    /'
   fi
   total=$((total + findings))
 done

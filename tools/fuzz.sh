@@ -13,7 +13,7 @@
 # (targets run at once, default 1), BAZEL (default bazel), BAZEL_OUTPUT_BASE (optional
 # --output_base), FUZZ_KEEP_CORPUS=DIR (keep each grown corpus in DIR/<target>/).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root="$PWD"
 
 seconds="${1:-${FUZZ_SECONDS:-60}}"
@@ -56,7 +56,7 @@ run_one() {
   local max_len
   max_len="$(sed -n 's/^max_len *= *//p' "fuzz/$t.options")"
   local before
-  before="$(ls "$dir/corpus" | wc -l)"
+  before="$(find "$dir/corpus" -mindepth 1 -maxdepth 1 -not -name '.*' | wc -l)"
   # -timeout: one input may take at most 10 s; -rss_limit_mb: 2 GiB; -error_exitcode and
   # -timeout_exitcode: distinct non-zero codes for any finding. The outer timeout bounds the
   # whole run even if libFuzzer hangs on exit.
@@ -72,7 +72,7 @@ run_one() {
   local execs rate after findings
   execs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$dir/log" | tail -1)"
   rate="$(sed -n 's/^stat::average_exec_per_sec: *//p' "$dir/log" | tail -1)"
-  after="$(ls "$dir/corpus" | wc -l)"
+  after="$(find "$dir/corpus" -mindepth 1 -maxdepth 1 -not -name '.*' | wc -l)"
   findings="$(find "$artifacts/$t" -type f | wc -l)"
   if [[ "$rc" -ne 0 && "$findings" -eq 0 ]]; then findings=1; fi
   echo "${execs:-0} ${rate:-0} $((after - before)) $findings $rc" >"$work/$t.result"

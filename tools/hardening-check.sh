@@ -214,6 +214,7 @@ else
         ((n > 0)) || ok=0
       fi
       if [[ -n $fortify_from_actions ]]; then
+        # shellcheck disable=SC2001  # strips each line's indent; ${var//} cannot anchor per line.
         detail+="; compile actions: $(sed 's/^ *//' <<<"$fortify_from_actions" | paste -sd' ')"
         grep -qvE '^ *[0-9]+ -D_FORTIFY_SOURCE=[23]$' <<<"$fortify_from_actions" && ok=0
       fi

@@ -7,7 +7,7 @@
 # the fuzzer must pass every seed (-runs=0) and fuzz for $OSS_FUZZ_CHECK_SECONDS (default 5) with
 # its .options and .dict without a finding. Ends with "oss-fuzz-check: PASS ..." or "... FAIL ...".
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 root="$PWD"
 seconds="${OSS_FUZZ_CHECK_SECONDS:-5}"
 
@@ -45,8 +45,9 @@ for f in fuzz/*_fuzzer.cc; do
   corpus="$tmp/corpus-$name"
   mkdir -p "$corpus"
   unzip -q "$OUT/${name}_seed_corpus.zip" -d "$corpus" || fail "bad zip for $name"
-  seeds="$(ls "$corpus" | wc -l)"
-  [[ "$seeds" -eq "$(ls "fuzz/${name}_corpus" | wc -l)" ]] || fail "$name: zip holds $seeds files"
+  seeds="$(find "$corpus" -mindepth 1 -maxdepth 1 -not -name '.*' | wc -l)"
+  [[ "$seeds" -eq "$(find "fuzz/${name}_corpus" -mindepth 1 -maxdepth 1 -not -name '.*' | wc -l)" ]] ||
+    fail "$name: zip holds $seeds files"
   # The seeds, once each: every corpus entry (including crash reproducers) must pass.
   if ! (cd "$tmp" && "$bin" -runs=0 "$corpus" >"$tmp/$name.seeds.log" 2>&1); then
     grep -m1 -A3 -E 'property violated|ERROR:' "$tmp/$name.seeds.log"

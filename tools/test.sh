@@ -3,11 +3,12 @@
 #   1. bazel test //...                    (gcc: unit, CLI, connector, end-to-end, fuzz replays)
 #   2. bazel test --config=asan //...      (the same tests under ASan+UBSan, clang-14)
 #   3. the fuzz targets under libFuzzer, FUZZ_SECONDS each (default 60), and the other checks
-#      in tools/ that exist (AFL++, the OSS-Fuzz build.sh check).
+#      in tools/ that exist (AFL++, the OSS-Fuzz build.sh check, coverage, the consumer workspace,
+#      hardening, bzlmod); before all of them, shellcheck over every shell script.
 # Ends with one line "N passed, N failed" (each Bazel test target and each check counts once)
 # and exits non-zero if anything failed.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 tools/ensure-deps.sh test || exit 1
 
@@ -56,6 +57,8 @@ check() {
   fi
 }
 
+# Every shell script of the tree (found by name and shebang) passes shellcheck with no finding.
+check shellcheck tools/shellcheck.sh
 bazel_tests gcc
 bazel_tests asan --config=asan
 
@@ -66,7 +69,14 @@ bazel_tests asan --config=asan
 # Line coverage goals: 100% of the grammar and the reply parser, >= 90% of the connector.
 check coverage tools/coverage.sh
 # The consumer workspace (a separate WORKSPACE using @ssh_proxy//src:address), Bazel 4.2.3.
-check bazel-consumer bash -c 'cd examples/bazel-consumer && bazel test //...; rc=$?; bazel shutdown; exit $rc'
+consumer_test() (
+  cd examples/bazel-consumer || exit 1
+  bazel test //...
+  rc=$?
+  bazel shutdown
+  exit "$rc"
+)
+check bazel-consumer consumer_test
 # The release binary's ELF hardening (bazel build --config=release //:ssh-proxy, then readelf/nm).
 check hardening tools/hardening-check.sh
 # bzlmod with Debian sid's Bazel 7.7.1 in a sid chroot (root only; ~3 min cold, ~40 s warm).

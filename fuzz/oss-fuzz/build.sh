@@ -28,8 +28,6 @@ fi
 : "${SRC:=$(dirname "$root")}"
 
 std="-std=c++17"
-# The fuzz-only knobs of the sources (none change behaviour yet; the macro marks the build).
-defines="-DSSH_PROXY_FUZZING_BUILD=1"
 
 absl_src="$SRC/abseil-cpp"
 absl_libs=()
@@ -61,21 +59,25 @@ else
   CXXFLAGS="${CXXFLAGS//-stdlib=libc++/}"
 fi
 # Every abseil archive in one group: the linker takes only what is used, in any order.
+# shellcheck disable=SC2054  # the commas belong to the linker options (-Wl,...), not the array.
 absl_libs=(-Wl,--start-group "$absl_libdir"/libabsl_*.a -Wl,--end-group -lpthread)
 
 objdir="$WORK/ssh-proxy-obj"
 mkdir -p "$objdir"
 compile() {  # compile SRC.cc -> $objdir/<flattened name>.o; prints the object path.
   local src="$1"
-  local obj="$objdir/$(echo "$src" | tr '/' '_' | sed 's/\.cc$/.o/')"
+  local obj
+  obj="$objdir/$(echo "$src" | tr '/' '_' | sed 's/\.cc$/.o/')"
   # shellcheck disable=SC2086
-  $CXX $CXXFLAGS $std $defines $absl_include -I"$root" -c "$root/$src" -o "$obj"
+  $CXX $CXXFLAGS $std $absl_include -I"$root" -c "$root/$src" -o "$obj"
   echo "$obj"
 }
 
+# Every source of src/ but main.cc (the fuzzing engine brings main()).
 lib_objs=()
-for s in address cli mux_reply exit_codes syscalls connector relay; do
-  lib_objs+=("$(compile "src/$s.cc")")
+for s in "$root"/src/*.cc; do
+  [[ "$s" == */src/main.cc ]] && continue
+  lib_objs+=("$(compile "src/${s##*/}")")
 done
 helper_objs=("$(compile fuzz/scripted_syscalls.cc)" "$(compile tests/testing/fake_syscalls.cc)")
 

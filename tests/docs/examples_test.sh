@@ -14,9 +14,9 @@
 #                       does and --dry-run added, must exit 0 (so vsock examples never connect).
 #   "ProxyCommand /usr/local/libexec/ssh-proxy ..." (Host aliases) runs with --dry-run too.
 # Other lines (tools/demo.sh, bazel ..., tools/install.sh) are commands that CI runs itself.
-# Also: the ssh_config blocks of both documents equal the fragment as installed with the default
-# prefix; every option --help lists is documented in both; the README's exit code table matches
-# the man page's.
+# Also: the ssh_config blocks of both documents and of --help (whose Host patterns come from the
+# grammar's table of prefixes) equal the fragment as installed with the default prefix; every
+# option --help lists is documented in both; the README's exit code table matches the man page's.
 # Prints "PASS name" / "FAIL name: why" per check and "N passed, N failed"; exits 1 on failure.
 set -uo pipefail
 # pass, fail, abspath and the PASSED/FAILED counters.
@@ -222,10 +222,10 @@ check_options() {
   help=$("$proxy" --help 2>&1)
   local rendered
   rendered=$(mandoc -Tascii "$manpage" 2>/dev/null | col -b)
-  for opt in $(grep -oE -- '--[a-z][a-z-]+' <<<"$help" | sort -u); do
+  while IFS= read -r opt; do
     grep -qF -- "$opt" <<<"$rendered" || missing_man+=" $opt"
     grep -qF -- "\`$opt" "$readme" || missing_readme+=" $opt"
-  done
+  done < <(grep -oE -- '--[a-z][a-z-]+' <<<"$help" | sort -u)
   if [[ -z $missing_man$missing_readme ]]; then
     pass "every --help option is documented in the man page and README"
   else
@@ -250,6 +250,8 @@ check_command_lines README "$tmp/readme.blocks"
 check_command_lines man "$tmp/man.blocks"
 check_fragment README "$tmp/readme.blocks"
 check_fragment man "$tmp/man.blocks"
+"$proxy" --help >"$tmp/help.text" 2>&1
+check_fragment --help "$tmp/help.text"
 check_options
 
 echo "$PASSED passed, $FAILED failed"

@@ -129,40 +129,7 @@ def _debian_gtest_impl(rctx):
     for lib in ["gtest", "gtest_main", "gmock", "gmock_main"]:
         rctx.symlink("%s/lib%s.a" % (libdir, lib), "lib/lib%s.a" % lib)
     rctx.file("WORKSPACE", 'workspace(name = "%s")\n' % rctx.name)
-    rctx.file("BUILD.bazel", """package(default_visibility = ["//visibility:public"])
-
-cc_library(
-    name = "gtest",
-    srcs = ["lib/libgtest.a"],
-    hdrs = glob(["include/gtest/**/*.h"]),
-    includes = ["include"],
-    linkopts = ["-pthread"],
-    linkstatic = True,
-)
-
-cc_library(
-    name = "gtest_main",
-    srcs = ["lib/libgtest_main.a"],
-    linkstatic = True,
-    deps = [":gtest"],
-)
-
-cc_library(
-    name = "gmock",
-    srcs = ["lib/libgmock.a"],
-    hdrs = glob(["include/gmock/**/*.h"]),
-    includes = ["include"],
-    linkstatic = True,
-    deps = [":gtest"],
-)
-
-cc_library(
-    name = "gmock_main",
-    srcs = ["lib/libgmock_main.a"],
-    linkstatic = True,
-    deps = [":gmock"],
-)
-""")
+    rctx.template("BUILD.bazel", Label("//third_party/debian:googletest.BUILD"))
 
 debian_gtest = repository_rule(
     implementation = _debian_gtest_impl,
@@ -177,23 +144,7 @@ def _debian_benchmark_impl(rctx):
     rctx.symlink("/usr/include/benchmark", "include/benchmark")
     rctx.symlink(libdir + "/libbenchmark_main.a", "lib/libbenchmark_main.a")
     rctx.file("WORKSPACE", 'workspace(name = "%s")\n' % rctx.name)
-    # Debian ships libbenchmark only as a shared library.
-    rctx.file("BUILD.bazel", """package(default_visibility = ["//visibility:public"])
-
-cc_library(
-    name = "benchmark",
-    hdrs = glob(["include/benchmark/**/*.h"]),
-    includes = ["include"],
-    linkopts = ["-lbenchmark", "-pthread"],
-)
-
-cc_library(
-    name = "benchmark_main",
-    srcs = ["lib/libbenchmark_main.a"],
-    linkstatic = True,
-    deps = [":benchmark"],
-)
-""")
+    rctx.template("BUILD.bazel", Label("//third_party/debian:benchmark.BUILD"))
 
 debian_benchmark = repository_rule(
     implementation = _debian_benchmark_impl,

@@ -1,0 +1,13 @@
+"""Compiler options for every cc_* target of ssh-proxy, the way abseil keeps ABSL_DEFAULT_COPTS.
+
+Each BUILD file loads this list and passes `copts = SSH_PROXY_COPTS`; it travels with the targets,
+so a monorepo that builds @ssh_proxy//src:address gets the same checks (.bazelrc does not travel).
+gcc and clang both understand every option here.
+"""
+
+SSH_PROXY_COPTS = [
+    # A switch on an enum that leaves out one of its values is an error, not a warning. Switches on
+    # TargetKind name every kind and have no default, so a new kind does not build until each of
+    # them says what to do with it.
+    "-Werror=switch",
+]
