@@ -415,6 +415,7 @@ std::string TargetName(const Target& target) {
   const std::string host = EscapeForMessage(FormatHost(target));
   switch (target.kind) {
     case TargetKind::kUnix:
+    case TargetKind::kMachine:
       return host;
     case TargetKind::kVsock:
     case TargetKind::kVsockMux:
@@ -438,6 +439,11 @@ absl::StatusOr<UniqueFd> Connect(const Target& target,
     case TargetKind::kVsock:
       fd = ConnectVsock(target, deadline, options, sys, name);
       break;
+    case TargetKind::kMachine:
+      // ResolveMachine (src/machine.h) turns it into one of the others first.
+      return absl::InternalError(absl::StrCat(
+          "cannot connect to ", name,
+          ": a machine name must be resolved through systemd-machined first"));
   }
   if (!fd.ok()) return fd.status();
   if (fd->get() <= STDERR_FILENO) {

@@ -1,5 +1,6 @@
 // ssh-proxy: main() only wires the pieces: the command line (cli.h), the
-// address grammar (address.h), and the connector. It owns all output.
+// address grammar (address.h), the machine resolver (machine.h) and the
+// connector. It owns all output.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -7,6 +8,7 @@
 
 #include <cerrno>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -16,6 +18,7 @@
 #include "src/cli.h"
 #include "src/connector.h"
 #include "src/exit_codes.h"
+#include "src/machine.h"
 #include "src/relay.h"
 #include "src/syscalls.h"
 
@@ -108,14 +111,11 @@ int Run(int argc, char** argv) {
   }
   absl::StatusOr<Target> target = ParseTarget(options->host, options->port);
   if (!target.ok()) return Fail(target.status());
-  if (options->dry_run) {
-    return Print(absl::StrCat(DescribeTarget(*target), "\n"),
-                 stdout_was_closed);
-  }
   Syscalls& sys = RealSyscalls();
   ConnectOptions connect_options;
   connect_options.timeout_ms = options->timeout_ms;
-  // One --timeout for every step: connecting, the handshake and the hand-off.
+  // One --timeout for every step: asking machined, connecting, the handshake
+  // and the hand-off.
   connect_options.start_ms = sys.NowMs();
   if (options->verbose) {
     connect_options.log = [](absl::string_view line) {
@@ -128,6 +128,17 @@ int Run(int argc, char** argv) {
                        (closed_std_fds & 2) ? " stdout" : "",
                        (closed_std_fds & 4) ? " stderr" : ""));
     }
+  }
+  if (target->kind == TargetKind::kMachine) {
+    // A local lookup, also for --dry-run: it never touches the target itself.
+    absl::StatusOr<Target> resolved =
+        ResolveMachine(*target, getuid(), connect_options, sys);
+    if (!resolved.ok()) return Fail(resolved.status());
+    target = *std::move(resolved);
+  }
+  if (options->dry_run) {
+    return Print(absl::StrCat(DescribeTarget(*target), "\n"),
+                 stdout_was_closed);
   }
   // Decided before connecting: a connection that cannot be handed over is
   // wasted on the target. --relay needs no check.
