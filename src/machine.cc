@@ -43,10 +43,32 @@ std::string ShownJson(const Json& value) {
   return Shown(value.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
+// TypeName returns what `value` is, with its article: "an array", "a string",
+// "an unsigned integer", "a negative integer", "a number" (with a fraction or
+// an exponent, or too large), "a boolean", "an object".
 const char* TypeName(const Json& value) {
-  if (value.is_number_unsigned()) return "unsigned integer";
-  if (value.is_number_integer()) return "negative integer";
-  return value.type_name();
+  switch (value.type()) {
+    case Json::value_t::number_unsigned:
+      return "an unsigned integer";
+    case Json::value_t::number_integer:
+      return "a negative integer";
+    case Json::value_t::number_float:
+      return "a number";
+    case Json::value_t::string:
+      return "a string";
+    case Json::value_t::boolean:
+      return "a boolean";
+    case Json::value_t::array:
+      return "an array";
+    case Json::value_t::object:
+      return "an object";
+    case Json::value_t::null:
+      return "null";
+    case Json::value_t::binary:
+    case Json::value_t::discarded:
+      break;
+  }
+  return "not a JSON value";
 }
 
 // Milliseconds left of the budget in `options`, 0 once spent; fits poll().
@@ -256,13 +278,13 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
         absl::StrCat("the reply is not valid JSON: \"", Shown(message), "\""));
   }
   if (!reply.is_object()) {
-    return protocol(absl::StrCat("the reply is a JSON ", TypeName(reply),
+    return protocol(absl::StrCat("the reply is ", TypeName(reply),
                                  ", not an object: \"", ShownJson(reply),
                                  "\""));
   }
   if (const Json* error = Field(reply, "error")) {
     if (!error->is_string()) {
-      return protocol(absl::StrCat("\"error\" is a ", TypeName(*error),
+      return protocol(absl::StrCat("\"error\" is ", TypeName(*error),
                                    ", not a string: \"", ShownJson(*error),
                                    "\""));
     }
@@ -282,7 +304,7 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
                      Shown(message), "\""));
   }
   if (!parameters->is_object()) {
-    return protocol(absl::StrCat("\"parameters\" is a ", TypeName(*parameters),
+    return protocol(absl::StrCat("\"parameters\" is ", TypeName(*parameters),
                                  ", not an object: \"", ShownJson(*parameters),
                                  "\""));
   }
@@ -302,7 +324,7 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
        {StringField{"name", f.name}, StringField{"sshAddress", f.ssh_address},
         StringField{"class", f.klass}, StringField{"service", f.service}}) {
     if (s.value != nullptr && !s.value->is_string()) {
-      return protocol(absl::StrCat("\"", s.key, "\" is a ", TypeName(*s.value),
+      return protocol(absl::StrCat("\"", s.key, "\" is ", TypeName(*s.value),
                                    ", not a string: \"", ShownJson(*s.value),
                                    "\""));
     }
@@ -319,7 +341,7 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
   target.port = machine.port;
   if (f.vsock_cid != nullptr) {
     if (!f.vsock_cid->is_number_unsigned()) {
-      return protocol(absl::StrCat("\"vSockCid\" is a ", TypeName(*f.vsock_cid),
+      return protocol(absl::StrCat("\"vSockCid\" is ", TypeName(*f.vsock_cid),
                                    ", not an unsigned integer: \"",
                                    ShownJson(*f.vsock_cid), "\""));
     }
