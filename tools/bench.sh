@@ -3,6 +3,8 @@
 #   1. spawn -> fd received -> exit of ssh-proxy (unix/ and vsock-mux/) against /bin/true
 #   2. 1 GiB through the relay against socat, and the fd-pass path against a direct socket
 #   3. Google Benchmark: address parsing per kind and by length (slope), mux reply parsing
+#   4. a real VM (tests/vm/vm_bench.sh; BENCH_VM=0 skips it): spawn -> fd through vhost-device-vsock,
+#      and ssh session set-up through ssh-proxy against the same guest's sshd reached without it
 # Builds with -c opt (the static PIE ssh-proxy). Exits non-zero if a benchmark reports a
 # failure (a lost byte, a relay slower than socat, a run without an fd).
 set -uo pipefail
@@ -11,7 +13,7 @@ tools/ensure-deps.sh test || exit 1
 
 read -ra startup <<<"${BAZEL_STARTUP_OPTIONS:-}"
 opts=(-c opt)
-bazel "${startup[@]}" build "${opts[@]}" //:ssh-proxy //bench:all || exit 1
+bazel "${startup[@]}" build "${opts[@]}" //:ssh-proxy //bench:all //tests/e2e:fdpass_harness || exit 1
 bin=$(bazel "${startup[@]}" info "${opts[@]}" bazel-bin 2>/dev/null)
 rc=0
 
@@ -33,4 +35,10 @@ echo
 echo "== mux reply parsing"
 "$bin/bench/mux_reply_benchmark" --benchmark_repetitions=5 \
   --benchmark_report_aggregates_only=true 2>/dev/null | grep -E '_median' || rc=1
+
+if [[ ${BENCH_VM:-1} == 1 ]]; then
+  echo
+  echo "== a real VM: QEMU (TCG) + vhost-device-vsock (reported, not asserted)"
+  tests/vm/vm_bench.sh --binary="$bin/ssh-proxy" --harness="$bin/tests/e2e/fdpass_harness" || rc=1
+fi
 exit "$rc"

@@ -2,7 +2,10 @@
 # demo.sh: builds ssh-proxy, starts a throwaway sshd (inetd mode, behind a UNIX socket, keys in a
 # temporary directory) and a Firecracker-compatible vsock multiplexer emulator in front of it, and
 # reaches that sshd with the real ssh client through ssh-proxy as unix/..., unix%... and
-# vsock-mux/.... vsock/... is only shown with --dry-run: this never opens an AF_VSOCK socket.
+# vsock-mux/.... Then it boots a real guest under QEMU (tests/vm/vm.sh: TCG, vhost-device-vsock as
+# the multiplexer, no network device), shows ssh vsock-mux/... printing the guest's own kernel, and
+# ssh vsock/1 run inside the guest. This machine itself never opens an AF_VSOCK socket (host-side
+# VM processes run under tests/vm/no-vsock.c); AF_VSOCK is used only inside the guest.
 # Prints each command and its output; removes everything it started on exit; exits non-zero if a
 # step fails.
 #
@@ -99,5 +102,55 @@ if ((rc != 64)); then
   echo "demo: expected exit 64" >&2
   exit 1
 fi
+
 echo
-echo "== Done: all steps passed; the sshd and the emulator are stopped and their files removed."
+echo "== A real VM: QEMU (TCG) with rust-vmm's vhost-device-vsock as its multiplexer"
+# shellcheck source=tests/vm/vm.sh
+source "$root/tests/vm/vm.sh"
+VM_SSH_PROXY=$SSH_PROXY
+VM_REPO=$root
+trap 'vm_stop; fixture_stop' EXIT
+if reason=$(vm_skip_reason); then
+  echo "demo: cannot boot a guest here: $reason" >&2
+  exit 1
+fi
+echo "Building a minimal guest (bookworm cloud kernel, busybox, this host's sshd, ssh-proxy) and"
+echo "booting it with no network device; its sshd listens on guest vsock port 22 only."
+echo "(The first run downloads the kernel and vhost-device-vsock into $(vm_cache_dir).)"
+vm_start || {
+  echo "demo: the guest did not boot" >&2
+  exit 1
+}
+echo "booted; sshd answered $((VM_BOOT_MS / 1000)).$(printf '%03d' $((VM_BOOT_MS % 1000))) s after qemu started (accelerator: $VM_ACCEL_USED)"
+vcfg=$VM_DIR/demo_config
+{
+  echo "Host *"
+  echo "  ProxyCommand $SSH_PROXY '%n' %p"
+  echo "  ProxyUseFdpass yes"
+  cat "$VM_DIR/ssh_config"
+} >"$vcfg"
+echo "Every host-side process (qemu, vhost-device-vsock, ssh) runs under no-vsock, which refuses"
+echo "AF_VSOCK: this machine only talks to the guest through the multiplexer's UNIX socket."
+echo
+echo "The host's kernel is $(uname -r); ssh through vsock-mux/ lands in the guest's:"
+show "$VM_NO_VSOCK" ssh -F "$vcfg" "vsock-mux$VM_MUX" 'uname -r; hostname'
+show "$VM_NO_VSOCK" ssh -F "$vcfg" "vsock-mux%${VM_MUX#/}" 'echo "hello over vsock-mux%"'
+echo
+echo "Inside the guest, ssh-proxy (installed there by tools/install.sh, with its ssh_config"
+echo "fragment) opens a real AF_VSOCK connection: vsock/1 is the guest's own loopback."
+# shellcheck disable=SC2016  # expanded by the guest's shells.
+show "$VM_NO_VSOCK" ssh -F "$vcfg" "vsock-mux$VM_MUX" \
+  'grep ProxyCommand /etc/ssh/ssh_config.d/20-ssh-proxy.conf; ssh vsock/1 "echo hello from \$(hostname) over vsock/1; uname -r"'
+echo
+echo "A guest port with nothing listening: the multiplexer closes without a reply (exit 69):"
+printf '$ ssh-proxy vsock-mux%q 2222\n' "$VM_MUX"
+out=$("$VM_NO_VSOCK" "$SSH_PROXY" "vsock-mux$VM_MUX" 2222 </dev/null 2>&1) && rc=0 || rc=$?
+printf '%s\n' "$out" | sed 's/^/    /'
+echo "    (exit $rc)"
+if ((rc != 69)); then
+  echo "demo: expected exit 69" >&2
+  exit 1
+fi
+vm_stop
+echo
+echo "== Done: all steps passed; the VM, the sshd and the emulator are stopped and their files removed."

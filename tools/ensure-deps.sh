@@ -11,7 +11,10 @@ pkgs=(bazel-bootstrap g++ libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-d
       # lld links ssh-proxy as a static PIE (gold cannot).
       lld
       # A real OpenSSH on both ends for the demo and the end-to-end tests.
-      openssh-client openssh-server)
+      openssh-client openssh-server
+      # Real guests (tests/vm): QEMU, the guest's initramfs (busybox, cpio; socat listens on the
+      # guest's vsock port 22). The kernel and vhost-device-vsock are fetched by tests/vm/vm.sh.
+      qemu-system-x86 busybox-static cpio socat)
 if [[ "$what" == test ]]; then
   pkgs+=(
     # ASan+UBSan and libFuzzer with clang-14; lld links the sanitized binaries quietly.
@@ -20,6 +23,9 @@ if [[ "$what" == test ]]; then
     afl++ zip
     # The relay benchmark's reference.
     socat
+    # tests/vm: strace delays a read (the OK line and the banner in one read); debootstrap and
+    # e2fsprogs build the systemd guest (VM_FLAVOURS=systemd).
+    strace debootstrap e2fsprogs
     # The man page checks: mandoc -Tlint, man -l, and column for its rendering.
     mandoc man-db groff-base bsdextrautils
     # tools/shellcheck.sh: every shell script of the tree.

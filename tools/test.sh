@@ -5,8 +5,11 @@
 #   3. the fuzz targets under libFuzzer, FUZZ_SECONDS each (default 60), and the other checks
 #      in tools/ that exist (AFL++, the OSS-Fuzz build.sh check, coverage, the consumer workspace,
 #      hardening, bzlmod); before all of them, shellcheck over every shell script.
-# Ends with one line "N passed, N failed" (each Bazel test target and each check counts once)
-# and exits non-zero if anything failed.
+#   Between 2 and 3: tests/vm/vm_test.sh once (not per Bazel config), real QEMU guests; each of
+#      its scenarios counts, and VM_TESTS=0 reports them as skipped.
+# Ends with one line "N passed, N failed" (each Bazel test target and each check counts once;
+# ", N skipped" is added when something was skipped, with the reasons above it) and exits non-zero
+# if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -14,7 +17,9 @@ tools/ensure-deps.sh test || exit 1
 
 passed=0
 failed=0
+skipped=0
 failures=()
+skips=()
 log_dir="$(mktemp -d -t ssh-proxy-test.XXXXXX)"
 
 # Stale convenience symlinks from another output root make //... descend into them.
@@ -59,8 +64,45 @@ check() {
 
 # Every shell script of the tree (found by name and shebang) passes shellcheck with no finding.
 check shellcheck tools/shellcheck.sh
+
+# script_tests NAME COMMAND...: a script printing "PASS x" / "FAIL x: why" / "SKIP x: why" lines;
+# each line counts. A script that fails without a FAIL line counts as one failure.
+script_tests() {
+  local name="$1"
+  shift
+  local log="$log_dir/$name.log"
+  echo "== $name: $*"
+  "$@" 2>&1 | tee "$log"
+  local rc="${PIPESTATUS[0]}"
+  local p f s
+  p=$(grep -c '^PASS ' "$log")
+  f=$(grep -c '^FAIL ' "$log")
+  s=$(grep -c '^SKIP ' "$log")
+  passed=$((passed + p))
+  failed=$((failed + f))
+  skipped=$((skipped + s))
+  if [[ "$f" -ne 0 ]]; then
+    failures+=("$name: $(grep '^FAIL ' "$log" | cut -d: -f1 | cut -c6- | tr '\n' ' ')")
+  elif [[ "$rc" -ne 0 ]]; then
+    failed=$((failed + 1))
+    failures+=("$name (exit $rc; see the log above)")
+  fi
+  if [[ "$s" -ne 0 ]]; then
+    skips+=("$name: $s skipped: $(grep -m1 '^SKIP ' "$log" | cut -d: -f2- | sed 's/^ //')")
+  fi
+}
+
 bazel_tests gcc
 bazel_tests asan --config=asan
+# Real guests under QEMU (TCG), once: the minimal guest boots in about 5 s, the run takes about a
+# minute. VM_FLAVOURS=systemd adds the systemd guest (minutes to build the first time).
+if [[ ${VM_TESTS:-1} == 1 ]]; then
+  script_tests vm tests/vm/vm_test.sh
+else
+  echo "== vm: skipped (VM_TESTS=0)"
+  skipped=$((skipped + 1))
+  skips+=("vm: VM_TESTS=0")
+fi
 
 # Two fuzzers at a time (the machines have 2 cores); each still runs FUZZ_SECONDS.
 [[ -x tools/fuzz.sh ]] && check fuzz env FUZZ_PARALLEL="${FUZZ_PARALLEL:-2}" tools/fuzz.sh "${FUZZ_SECONDS:-60}"
@@ -88,5 +130,10 @@ rm -rf "$log_dir"
 if [[ ${#failures[@]} -gt 0 ]]; then
   printf 'failed: %s\n' "${failures[@]}"
 fi
-echo "$passed passed, $failed failed"
+if [[ ${#skips[@]} -gt 0 ]]; then
+  printf 'skipped: %s\n' "${skips[@]}"
+  echo "$passed passed, $failed failed, $skipped skipped"
+else
+  echo "$passed passed, $failed failed"
+fi
 [[ "$failed" -eq 0 ]]

@@ -1,0 +1,404 @@
+#!/usr/bin/env bash
+# vm_test.sh: ssh-proxy against a real VM: QEMU (TCG) boots the minimal guest (tests/vm/vm.sh) with
+# rust-vmm's vhost-device-vsock as its multiplexer; real ssh on the host reaches the guest's real
+# sshd through vsock-mux/, and ssh-proxy inside the guest uses real AF_VSOCK (vsock/1, the guest's
+# own CID, vsock/2 to the host side of the multiplexer). Run once per tools/test.sh, outside Bazel.
+#
+#   tests/vm/vm_test.sh [--binary=SSH_PROXY]
+#
+# Without --binary it builds `bazel build -c opt //:ssh-proxy` (BAZEL_STARTUP_OPTIONS and
+# BAZEL_BUILD_OPTIONS as in tools/demo.sh). Prints "PASS name", "FAIL name: why" or
+# "SKIP name: why" per scenario and ends with "N passed, N failed, N skipped"; exits 1 if anything
+# failed. When QEMU cannot run here at all every scenario is SKIPPED with the reason, never passed.
+# VM_FLAVOURS=minimal (default) is the guest; see tests/vm/README.md for the systemd flavour.
+# Every host-side process runs under tests/vm/no-vsock.c: this machine never opens AF_VSOCK.
+set -uo pipefail
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+root=$(cd "$here/../.." && pwd)
+# shellcheck source=tests/check.sh
+source "$here/../check.sh"
+# shellcheck source=tests/vm/vm.sh
+source "$here/vm.sh"
+
+SKIPPED=0
+skip() {
+  echo "SKIP $1: $2"
+  SKIPPED=$((SKIPPED + 1))
+}
+summary() {
+  echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
+  ((FAILED == 0))
+  exit
+}
+
+# Every scenario, in order: a guest that does not boot fails each of them (they were not shown).
+# VM_FLAVOURS (comma-separated; default minimal) says which guests run: minimal, systemd.
+VM_FLAVOURS=${VM_FLAVOURS:-minimal}
+SCENARIOS=(boot_minimal_guest mux_slash_prints_guest_kernel mux_percent_prints_guest_kernel
+  scp_10MiB_to_guest scp_10MiB_from_guest relay_without_fdpass installed_fragment_as_is
+  mux_nothing_listening_exit_69 mux_ok_and_banner_in_one_read mux_verbose_output
+  guest_vsock_1 guest_vsock_local guest_vsock_own_cid guest_vsock_2_to_host guest_vsock_host_name
+  guest_nothing_listening_exit_69 guest_host_port_timeout_exit_75 guest_verbose_output
+  teardown_leaves_nothing teardown_when_killed_during_boot)
+SYSTEMD_SCENARIOS=(boot_systemd_guest systemd_mux_prints_guest_kernel
+  systemd_pid1_257_with_sshd_on_vsock systemd_machined_runs systemd_guest_vsock_1
+  systemd_guest_dot_host systemd_teardown_leaves_nothing)
+ALL=()
+for flavour in ${VM_FLAVOURS//,/ }; do
+  case $flavour in
+    minimal) ALL+=("${SCENARIOS[@]}") ;;
+    systemd) ALL+=("${SYSTEMD_SCENARIOS[@]}") ;;
+    *)
+      echo "VM_FLAVOURS: unknown flavour \"$flavour\" (minimal, systemd)" >&2
+      exit 2
+      ;;
+  esac
+done
+
+BIN=""
+for arg in "$@"; do
+  case $arg in
+    --binary=*) BIN=${arg#*=} ;;
+    *)
+      echo "usage: $0 [--binary=SSH_PROXY]" >&2
+      exit 2
+      ;;
+  esac
+done
+
+if reason=$(vm_skip_reason); then
+  for s in "${ALL[@]}"; do skip "$s" "$reason"; done
+  summary
+fi
+
+if [[ -z $BIN ]]; then
+  read -ra startup <<<"${BAZEL_STARTUP_OPTIONS:-}"
+  read -ra build_opts <<<"${BAZEL_BUILD_OPTIONS:-}"
+  if ! (cd "$root" && bazel "${startup[@]}" build -c opt "${build_opts[@]}" //:ssh-proxy >&2); then
+    for s in "${ALL[@]}"; do fail "$s" "bazel build -c opt //:ssh-proxy failed"; done
+    summary
+  fi
+  BIN=$(cd "$root" && bazel "${startup[@]}" info -c opt "${build_opts[@]}" bazel-bin 2>/dev/null)/ssh-proxy
+fi
+BIN=$(abspath "$BIN")
+
+OUT=""
+ERR=""
+RC=0
+# run CMD...: OUT, ERR and RC of CMD (stdin /dev/null).
+run() {
+  OUT=$("$@" 2>"$VM_DIR/stderr" </dev/null)
+  RC=$?
+  ERR=$(<"$VM_DIR/stderr")
+}
+# gssh ARGS...: ssh into the current guest through its multiplexer ($MUX), the binary under test
+# as ProxyCommand (vm_ssh).
+MUX=""
+# shellcheck disable=SC2317  # reached; shellcheck loses track after summary's exit.
+gssh() { vm_ssh "vsock-mux$MUX" "$@"; }
+detail() { printf 'rc=%s stdout=[%s] stderr=[%s]' "$RC" "${OUT:0:400}" "${ERR:0:600}"; }
+
+trap vm_stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+VM_SSH_PROXY=$BIN
+VM_REPO=$root
+# The minimal guest: every point of issue 9 against a busybox initramfs guest.
+minimal_tests() {
+  if ! VM_FLAVOUR=minimal vm_start; then
+    for s in "${SCENARIOS[@]}"; do fail "$s" "the guest did not boot (see the vm: lines above)"; done
+    vm_stop
+    return
+  fi
+  echo "accelerator: $VM_ACCEL_USED; guest kernel $VM_KERNEL_RELEASE; sshd answered $VM_BOOT_MS ms after qemu started"
+  pass boot_minimal_guest
+  MUX=$VM_MUX
+  CID=${VM_CID:-42}
+  host_kernel=$(uname -r)
+
+  # --- host -> guest through the real multiplexer -----------------------------------------------------
+  if [[ $host_kernel == "$VM_KERNEL_RELEASE" ]]; then
+    # Then uname -r could not tell the two apart; the guest's hostname still can.
+    echo "note: the host runs the guest's kernel release; checking the guest's hostname too"
+  fi
+  run vm_ssh "vsock-mux$MUX" 'uname -r; hostname'
+  if [[ $RC == 0 && $OUT == "$VM_KERNEL_RELEASE"$'\n'ssh-proxy-guest ]]; then
+    pass mux_slash_prints_guest_kernel
+  else
+    fail mux_slash_prints_guest_kernel "want $VM_KERNEL_RELEASE and ssh-proxy-guest; $(detail)"
+  fi
+  run vm_ssh "vsock-mux%${MUX#/}" 'uname -r; hostname'
+  if [[ $RC == 0 && $OUT == "$VM_KERNEL_RELEASE"$'\n'ssh-proxy-guest ]]; then
+    pass mux_percent_prints_guest_kernel
+  else
+    fail mux_percent_prints_guest_kernel "$(detail)"
+  fi
+
+  # scp cannot take a host with "/": an alias whose ProxyCommand names the multiplexer.
+  direct=$VM_DIR/direct_config
+  {
+    echo "Host vm"
+    echo "  ProxyCommand $BIN vsock-mux$MUX %p"
+    echo "  ProxyUseFdpass yes"
+    cat "$VM_DIR/ssh_config"
+  } >"$direct"
+  head -c 10485760 /dev/urandom >"$VM_DIR/up"
+  up_sum=$(sha256sum <"$VM_DIR/up" | cut -d' ' -f1)
+  run timeout -k 5 180 "$VM_NO_VSOCK" scp -q -F "$direct" "$VM_DIR/up" vm:/tmp/up
+  scp_rc=$RC scp_err=$ERR
+  run gssh 'sha256sum </tmp/up; wc -c </tmp/up'
+  if [[ $scp_rc == 0 && $OUT == "$up_sum  -"$'\n'10485760 ]]; then
+    pass scp_10MiB_to_guest
+  else
+    fail scp_10MiB_to_guest "scp rc=$scp_rc [$scp_err]; want $up_sum; $(detail)"
+  fi
+  run gssh 'head -c 10485760 /dev/urandom >/tmp/down && sha256sum </tmp/down'
+  down_sum=${OUT%% *}
+  run timeout -k 5 180 "$VM_NO_VSOCK" scp -q -F "$direct" vm:/tmp/down "$VM_DIR/down"
+  got_sum=$(sha256sum <"$VM_DIR/down" 2>/dev/null | cut -d' ' -f1)
+  if [[ $RC == 0 && ${#down_sum} == 64 && $got_sum == "$down_sum" && $(stat -c %s "$VM_DIR/down") == 10485760 ]]; then
+    pass scp_10MiB_from_guest
+  else
+    fail scp_10MiB_from_guest "guest sum [$down_sum], received [$got_sum]; $(detail)"
+  fi
+  rm -f "$VM_DIR/up" "$VM_DIR/down"
+
+  # Relay mode: without ProxyUseFdpass ssh gives ssh-proxy a pipe and it carries the bytes itself.
+  run timeout -k 5 120 "$VM_NO_VSOCK" ssh -F "$VM_DIR/ssh_config" \
+    -o "ProxyCommand=$BIN -v '%n' %p" -o ProxyUseFdpass=no "vsock-mux$MUX" 'uname -r; head -c 100000 /dev/zero | wc -c'
+  if [[ $RC == 0 && $OUT == "$VM_KERNEL_RELEASE"$'\n'100000 && $ERR == *"relaying (stdout is not a UNIX socket)"* ]]; then
+    pass relay_without_fdpass
+  else
+    fail relay_without_fdpass "$(detail)"
+  fi
+
+  # The fragment tools/install.sh writes, included as is: no ProxyCommand of our own.
+  inst=$VM_DIR/inst
+  if "$root/tools/install.sh" --binary="$BIN" --prefix="$inst/usr" --sysconfdir="$inst/etc" >/dev/null; then
+    frag=$inst/etc/ssh/ssh_config.d/20-ssh-proxy.conf
+    {
+      echo "Include $frag"
+      cat "$VM_DIR/ssh_config"
+    } >"$VM_DIR/installed_config"
+    run "$VM_NO_VSOCK" ssh -G -F "$VM_DIR/installed_config" "vsock-mux$MUX"
+    g_ok=0
+    [[ $OUT == *"proxycommand $inst/usr/libexec/ssh-proxy '%n' %p"* && $OUT == *"proxyusefdpass yes"* ]] && g_ok=1
+    run timeout -k 5 120 "$VM_NO_VSOCK" ssh -F "$VM_DIR/installed_config" "vsock-mux$MUX" uname -r
+    if ((g_ok)) && [[ $RC == 0 && $OUT == "$VM_KERNEL_RELEASE" ]]; then
+      pass installed_fragment_as_is
+    else
+      fail installed_fragment_as_is "ssh -G proxycommand ok=$g_ok; $(detail)"
+    fi
+  else
+    fail installed_fragment_as_is "tools/install.sh failed"
+  fi
+
+  # The real multiplexer closes a connection to a guest port with nothing listening, without a reply.
+  run "$VM_NO_VSOCK" "$BIN" "vsock-mux$MUX" 2222
+  direct_rc=$RC direct_err=$ERR
+  run vm_ssh -p 2222 "vsock-mux$MUX" true
+  if [[ $direct_rc == 69 && $direct_err == *"nothing listening on guest port 2222"* &&
+    $RC == 255 && $ERR == *"nothing listening on guest port 2222"* ]]; then
+    pass mux_nothing_listening_exit_69
+  else
+    fail mux_nothing_listening_exit_69 "ssh-proxy rc=$direct_rc [$direct_err]; ssh: $(detail)"
+  fi
+
+  # The OK line and sshd's banner in one read: strace delays ssh-proxy's first recvfrom (the MSG_PEEK
+  # of the reply) by 2 s, so the guest's banner is queued behind "OK 22\n" when it reads; ssh-proxy
+  # must consume exactly the 6 bytes of the reply and leave the banner for ssh.
+  trace=$VM_DIR/strace.log
+  run timeout -k 5 120 "$VM_NO_VSOCK" ssh -F "$VM_DIR/ssh_config" -o ProxyUseFdpass=yes \
+    -o "ProxyCommand=strace -o $trace -s 128 -e trace=recvfrom -e inject=recvfrom:delay_enter=2000000:when=1 $BIN '%n' %p" \
+    "vsock-mux$MUX" uname -r
+  peek=$(grep -m1 'MSG_PEEK' "$trace" 2>/dev/null)
+  consume=$(grep -v MSG_PEEK "$trace" 2>/dev/null | grep -m1 'recvfrom')
+  if [[ $RC == 0 && $OUT == "$VM_KERNEL_RELEASE" && $peek == *'"OK 22\nSSH-2.0-'* &&
+    $consume == *'"OK 22\n", 6,'*'= 6' ]]; then
+    pass mux_ok_and_banner_in_one_read
+  else
+    fail mux_ok_and_banner_in_one_read "peek [$peek] consume [$consume]; $(detail)"
+  fi
+
+  run timeout -k 5 120 "$VM_NO_VSOCK" ssh -F "$VM_DIR/ssh_config" -o "ProxyCommand=$BIN -v '%n' %p" \
+    -o ProxyUseFdpass=yes "vsock-mux$MUX" true
+  want_lines=("ssh-proxy: debug: connecting to vsock-mux$MUX port 22 (timeout"
+    "ssh-proxy: debug: connected" "ssh-proxy: debug: sent CONNECT 22"
+    "ssh-proxy: debug: multiplexer replied OK 22" "ssh-proxy: debug: passed the connection to ssh")
+  missing=""
+  for w in "${want_lines[@]}"; do [[ $ERR == *"$w"* ]] || missing+="[$w] "; done
+  if [[ $RC == 0 && -z $missing ]]; then
+    pass mux_verbose_output
+  else
+    fail mux_verbose_output "missing $missing; $(detail)"
+  fi
+
+  # --- inside the guest: real AF_VSOCK ------------------------------------------------------------------
+  # The guest's ssh uses the fragment tools/install.sh installed there (/usr/libexec/ssh-proxy).
+  guest_ssh_check() {
+    local name=$1 host=$2 want=$3
+    shift 3
+    run gssh "ssh $* $host 'uname -r; hostname'"
+    if [[ $RC == 0 && $OUT == "$want" ]]; then
+      pass "$name"
+    else
+      fail "$name" "in the guest: ssh $* $host; want [$want]; $(detail)"
+    fi
+  }
+  guest_ssh_check guest_vsock_1 vsock/1 "$VM_KERNEL_RELEASE"$'\n'ssh-proxy-guest
+  guest_ssh_check guest_vsock_local vsock/local "$VM_KERNEL_RELEASE"$'\n'ssh-proxy-guest
+  guest_ssh_check guest_vsock_own_cid "vsock/$CID" "$VM_KERNEL_RELEASE"$'\n'ssh-proxy-guest
+
+  # vsock/2 port P reaches the host's mux.sock_P: the host's own sshd there.
+  if vm_host_sshd 2222; then
+    guest_ssh_check guest_vsock_2_to_host vsock/2 "$host_kernel"$'\n'"$(hostname)" -p 2222
+    guest_ssh_check guest_vsock_host_name vsock/host "$host_kernel"$'\n'"$(hostname)" -p 2222
+  else
+    fail guest_vsock_2_to_host "could not start the host-side sshd on ${MUX}_2222"
+    fail guest_vsock_host_name "could not start the host-side sshd on ${MUX}_2222"
+  fi
+
+  # A guest port with nothing listening: the guest's kernel resets (ECONNRESET) -> 69.
+  run gssh "for t in vsock/1 vsock/$CID; do /usr/libexec/ssh-proxy \$t 4444 </dev/null; echo \"rc=\$?\"; done"
+  if [[ $RC == 0 && $OUT == $'rc=69\nrc=69' && $ERR == *"vsock/1 port 4444"* && $ERR == *"vsock/$CID port 4444"* ]]; then
+    pass guest_nothing_listening_exit_69
+  else
+    fail guest_nothing_listening_exit_69 "$(detail)"
+  fi
+
+  # A host port with no listener: the multiplexer never answers, so only the connect timeout ends
+  # it. 4 s is twice the kernel's default (2 s): ending at 4 s shows SO_VM_SOCKETS_CONNECT_TIMEOUT
+  # was set from --timeout.
+  run gssh "a=\$(cut -d' ' -f1 /proc/uptime); /usr/libexec/ssh-proxy --timeout=4s vsock/2 5999 </dev/null; rc=\$?; b=\$(cut -d' ' -f1 /proc/uptime); echo \"\$rc \$a \$b\""
+  read -r t_rc t_a t_b <<<"$OUT"
+  elapsed=$(awk -v a="${t_a:-0}" -v b="${t_b:-0}" 'BEGIN { printf "%.2f", b - a }')
+  if [[ $t_rc == 75 ]] && awk -v e="$elapsed" 'BEGIN { exit !(e >= 3.9 && e <= 5.0) }' &&
+    [[ $ERR == *"vsock/2 port 5999"* ]]; then
+    pass guest_host_port_timeout_exit_75
+    echo "  (--timeout=4s ended after $elapsed s of guest time)"
+  else
+    fail guest_host_port_timeout_exit_75 "elapsed $elapsed s (want 3.9..5.0); $(detail)"
+  fi
+
+  run gssh "ssh -o 'ProxyCommand=/usr/libexec/ssh-proxy -v %n %p' vsock/1 true"
+  want_lines=("ssh-proxy: debug: connecting to vsock/1 port 22 (timeout"
+    "ssh-proxy: debug: connect timeout set to" "ssh-proxy: debug: connected"
+    "ssh-proxy: debug: passed the connection to ssh")
+  missing=""
+  for w in "${want_lines[@]}"; do [[ $ERR == *"$w"* ]] || missing+="[$w] "; done
+  if [[ $RC == 0 && -z $missing && $ERR != *CONNECT* ]]; then
+    pass guest_verbose_output
+  else
+    fail guest_verbose_output "missing $missing; $(detail)"
+  fi
+
+  # --- teardown ------------------------------------------------------------------------------------
+  vm_stop
+  left=$(vm_leftovers)
+  if [[ -z $left ]]; then
+    pass teardown_leaves_nothing
+  else
+    fail teardown_leaves_nothing "$left"
+  fi
+  # Another exit path: a caller killed (SIGTERM) while its guest is still booting.
+  notify=$(mktemp /tmp/ssh-proxy-vm-notify.XXXXXX)
+  VM_DIR_NOTIFY=$notify VM_SSH_PROXY=$BIN VM_REPO=$root bash -c '
+    source "$1"
+    trap vm_stop EXIT
+    trap "exit 143" TERM
+    vm_start
+    sleep 600' booting "$here/vm.sh" >/dev/null 2>&1 &
+  child=$!
+  dir=""
+  for ((i = 0; i < 600; i++)); do
+    dir=$(<"$notify")
+    [[ -n $dir && -s $dir/console.log ]] && break
+    sleep 0.05
+  done
+  # What is running for that guest now (qemu, vhost-device-vsock and their wrappers).
+  pids=()
+  for p in /proc/[0-9]*; do
+    if { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -qF -- "$dir/"; then pids+=("${p#/proc/}"); fi
+  done
+  booting=$(grep -c . "$dir/console.log" 2>/dev/null)
+  kill -TERM "$child"
+  wait "$child"
+  child_rc=$?
+  left=$(vm_leftovers "$dir" "${pids[@]}")
+  rm -f "$notify"
+  if [[ -n $dir && ${#pids[@]} -ge 2 && $child_rc == 143 && -z $left ]]; then
+    pass teardown_when_killed_during_boot
+    echo "  (killed at $booting console lines with ${#pids[@]} processes running; all gone)"
+  else
+    fail teardown_when_killed_during_boot "dir [$dir] pids [${pids[*]}] rc=$child_rc left [$left]"
+    # Do not leave them behind ourselves.
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done
+    [[ -n $dir ]] && rm -rf -- "$dir"
+  fi
+
+}
+
+# The systemd guest: trixie userspace, systemd >= 257 as PID 1, its own sshd on vsock::22 (systemd's
+# ssh generator), systemd-machined. What the machine/NAME work needs to start from.
+systemd_tests() {
+  if ! VM_FLAVOUR=systemd vm_start; then
+    for s in "${SYSTEMD_SCENARIOS[@]}"; do fail "$s" "the systemd guest did not boot (see the vm: lines above)"; done
+    vm_stop
+    return
+  fi
+  echo "systemd guest: sshd answered $VM_BOOT_MS ms after qemu started (accelerator $VM_ACCEL_USED)"
+  pass boot_systemd_guest
+  MUX=$VM_MUX
+  run gssh 'uname -r; hostname'
+  if [[ $RC == 0 && $OUT == "$VM_KERNEL_RELEASE"$'\n'ssh-proxy-systemd ]]; then
+    pass systemd_mux_prints_guest_kernel
+  else
+    fail systemd_mux_prints_guest_kernel "$(detail)"
+  fi
+  run gssh 'readlink /proc/1/exe; systemctl --version | sed -n "1s/^systemd \([0-9]*\).*/\1/p"; systemctl list-sockets --no-legend --no-pager | grep -c "vsock:.*:22"'
+  local exe version vsock_sockets
+  { read -r exe; read -r version; read -r vsock_sockets; } <<<"$OUT"
+  if [[ $RC == 0 && $exe == */systemd && $version =~ ^[0-9]+$ && $version -ge 257 && ${vsock_sockets:-0} -ge 1 ]]; then
+    pass systemd_pid1_257_with_sshd_on_vsock
+    echo "  (PID 1 is $exe, systemd $version)"
+  else
+    fail systemd_pid1_257_with_sshd_on_vsock "want systemd >= 257 as PID 1 and a vsock :22 socket unit; $(detail)"
+  fi
+  run gssh 'systemctl start systemd-machined && systemctl is-active systemd-machined && test -S /run/systemd/machine/io.systemd.Machine && echo socket'
+  if [[ $RC == 0 && $OUT == active$'\n'socket ]]; then
+    pass systemd_machined_runs
+  else
+    fail systemd_machined_runs "$(detail)"
+  fi
+  # Inside: the fragment tools/install.sh put in ssh_config.d sorts before systemd's own
+  # 20-systemd-ssh-proxy.conf, so ssh-proxy handles vsock/1 and .host.
+  run gssh 'ssh -G vsock/1 | grep "^proxycommand"; ssh vsock/1 hostname'
+  if [[ $RC == 0 && $OUT == "proxycommand /usr/libexec/ssh-proxy '%n' %p"$'\n'ssh-proxy-systemd ]]; then
+    pass systemd_guest_vsock_1
+  else
+    fail systemd_guest_vsock_1 "$(detail)"
+  fi
+  run gssh 'ssh .host hostname'
+  if [[ $RC == 0 && $OUT == ssh-proxy-systemd ]]; then
+    pass systemd_guest_dot_host
+  else
+    fail systemd_guest_dot_host "ssh .host (unix/run/ssh-unix-local/socket) in the guest: $(detail)"
+  fi
+  vm_stop
+  left=$(vm_leftovers)
+  if [[ -z $left ]]; then
+    pass systemd_teardown_leaves_nothing
+  else
+    fail systemd_teardown_leaves_nothing "$left"
+  fi
+}
+
+started=$(vm_now_ms)
+for flavour in ${VM_FLAVOURS//,/ }; do
+  case $flavour in
+    minimal) minimal_tests ;;
+    systemd) systemd_tests ;;
+  esac
+done
+echo "vm tests took $((($(vm_now_ms) - started) / 1000)) s (boot included)"
+summary
