@@ -43,31 +43,18 @@ std::string ShownJson(const Json& value) {
   return Shown(value.dump(-1, ' ', false, Json::error_handler_t::replace));
 }
 
-// TypeName returns what `value` is, with its article: "an array", "a string",
-// "an unsigned integer", "a negative integer", "a number" (with a fraction or
-// an exponent, or too large), "a boolean", "an object".
+// TypeName returns what `value` is, with its article: "an unsigned integer",
+// "a negative integer", "a number" (with a fraction or an exponent, or too
+// large for 64 bits), "a string", "a boolean", "an array", "an object", "null".
 const char* TypeName(const Json& value) {
-  switch (value.type()) {
-    case Json::value_t::number_unsigned:
-      return "an unsigned integer";
-    case Json::value_t::number_integer:
-      return "a negative integer";
-    case Json::value_t::number_float:
-      return "a number";
-    case Json::value_t::string:
-      return "a string";
-    case Json::value_t::boolean:
-      return "a boolean";
-    case Json::value_t::array:
-      return "an array";
-    case Json::value_t::object:
-      return "an object";
-    case Json::value_t::null:
-      return "null";
-    case Json::value_t::binary:
-    case Json::value_t::discarded:
-      break;
-  }
+  if (value.is_number_unsigned()) return "an unsigned integer";
+  if (value.is_number_integer()) return "a negative integer";
+  if (value.is_number_float()) return "a number";
+  if (value.is_string()) return "a string";
+  if (value.is_boolean()) return "a boolean";
+  if (value.is_array()) return "an array";
+  if (value.is_object()) return "an object";
+  if (value.is_null()) return "null";
   return "not a JSON value";
 }
 
