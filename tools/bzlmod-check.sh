@@ -145,7 +145,7 @@ mkdir -p "$sid$work"
 
 # --- 3. stand-ins for the BCR modules -------------------------------------------------------------
 modules=/opt/ssh-proxy-bzlmod/modules
-step "writing stand-in modules for abseil-cpp, googletest, google_benchmark in $modules"
+step "writing stand-in modules for abseil-cpp, nlohmann_json, googletest, google_benchmark in $modules"
 rm -rf -- "${sid:?}$modules"
 libdir=/usr/lib/$(in_sid dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 absl_version=$(in_sid dpkg-query -W -f='${Version}' libabsl-dev | sed 's/[-+~].*//')
