@@ -290,6 +290,20 @@ TEST(ParseMachinedReplyTest, ALongValueIsShownCut) {
   EXPECT_LT(junk.status().message().size(), 2000u);
 }
 
+// Nesting as deep as 64 KiB allows, in a field that is ignored: nlohmann's
+// parser and destructor are iterative, so this neither overflows the stack
+// nor is refused.
+TEST(ParseMachinedReplyTest, DeepNestingInAnIgnoredField) {
+  const size_t depth = (kMaxMachinedReply - 100) / 2;
+  const std::string reply = absl::StrCat(
+      R"({"parameters":{"name":"vm","leader":)", std::string(depth, '['),
+      std::string(depth, ']'), R"(,"vSockCid":3}})");
+  ASSERT_LT(reply.size(), kMaxMachinedReply);
+  absl::StatusOr<Target> got = Parse(reply, "vm");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, Vsock(3));
+}
+
 // ---- The reader. ----
 
 TEST(MachinedReplyReaderTest, SameMessageHoweverSplit) {

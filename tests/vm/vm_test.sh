@@ -43,7 +43,7 @@ SCENARIOS=(boot_minimal_guest mux_slash_prints_guest_kernel mux_percent_prints_g
 # machine/NAME against the real systemd-machined of the systemd guest (systemd_machine_tests).
 MACHINE_SCENARIOS=(machined_register machine_dry_run_each_path machine_verbose_names_the_scope
   ssh_machine_vsock_cid ssh_machine_unix_address ssh_machine_vsock_address_percent
-  ssh_machine_dot_host machine_no_ssh_address_69 machine_recursive_address_76
+  ssh_machine_mux_address ssh_machine_dot_host machine_no_ssh_address_69 machine_recursive_address_76
   machine_no_such_machine_69 ssh_machine_nspawn_container machine_user_scope)
 SYSTEMD_SCENARIOS=(boot_systemd_guest systemd_mux_prints_guest_kernel
   systemd_pid1_257_with_sshd_on_vsock systemd_machined_runs systemd_guest_vsock_1
@@ -70,6 +70,16 @@ for arg in "$@"; do
       ;;
   esac
 done
+
+# The systemd guest's machine/ scenarios run tests/e2e's multiplexer emulator inside the guest (a
+# VM registered with an sshAddress of vsock-mux/...): built here, copied in over ssh.
+MUX_EMULATOR=""
+if [[ ,$VM_FLAVOURS, == *,systemd,* ]]; then
+  read -ra startup <<<"${BAZEL_STARTUP_OPTIONS:-}"
+  if (cd "$root" && bazel "${startup[@]}" build -c opt //tests/e2e:mux_emulator >&2); then
+    MUX_EMULATOR=$(cd "$root" && bazel "${startup[@]}" info -c opt bazel-bin 2>/dev/null)/tests/e2e/mux_emulator
+  fi
+fi
 
 if reason=$(vm_skip_reason); then
   for s in "${ALL[@]}"; do skip "$s" "$reason"; done
@@ -472,6 +482,31 @@ echo registered"
     pass ssh_machine_vsock_address_percent
   else
     fail ssh_machine_vsock_address_percent "$(detail)"
+  fi
+  # sshAddress vsock-mux/...: tests/e2e's emulator inside the guest (its firecracker scenario: "OK
+  # <n>" and the banner in one write), guest port 2222 bridged to the guest's sshd; ssh -p 2222
+  # shows that PORT reaches the CONNECT line.
+  if [[ -x $MUX_EMULATOR ]]; then
+    OUT=$(vm_ssh "vsock-mux$MUX" 'cat >/usr/local/bin/mux_emulator && chmod 755 /usr/local/bin/mux_emulator && echo copied' \
+      <"$MUX_EMULATOR" 2>"$VM_DIR/stderr")
+    gscript "set -e
+systemd-run --quiet --unit=mux-vmmux /usr/local/bin/mux_emulator --listen=/run/vmmux.vsock \
+  --backend=2222:/run/ssh-unix-local/socket --log=/run/vmmux.log --ready=/run/vmmux.ready
+for i in \$(seq 100); do [ -e /run/vmmux.ready ] && break; sleep 0.1; done
+systemd-run --quiet --unit=lead-vmmux sleep infinity
+pid=\$(systemctl show -P MainPID lead-vmmux)
+varlinkctl call /run/systemd/machine/io.systemd.Machine io.systemd.Machine.Register \
+  \"{\\\"name\\\":\\\"vmmux\\\",\\\"class\\\":\\\"vm\\\",\\\"leader\\\":\$pid,\\\"sshAddress\\\":\\\"vsock-mux/run/vmmux.vsock\\\"}\" >/dev/null
+$proxy --dry-run machine/vmmux 2222
+ssh -p 2222 machine/vmmux hostname
+cat /run/vmmux.log"
+    if [[ $RC == 0 && $OUT == "vsock-mux path=/run/vmmux.vsock port=2222"$'\n'ssh-proxy-systemd$'\n''CONNECT 2222\n'* ]]; then
+      pass ssh_machine_mux_address
+    else
+      fail ssh_machine_mux_address "$(detail)"
+    fi
+  else
+    fail ssh_machine_mux_address "bazel build -c opt //tests/e2e:mux_emulator failed"
   fi
   run gssh 'ssh machine/.host hostname'
   if [[ $RC == 0 && $OUT == ssh-proxy-systemd ]]; then
