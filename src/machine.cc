@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
@@ -30,11 +31,14 @@ constexpr absl::string_view kNoSuchMachine = "io.systemd.Machine.NoSuchMachine";
 // How much of a hostile value a message shows (escaped).
 constexpr size_t kShownBytes = 200;
 
-// Shown returns `bytes` escaped for a message, cut after kShownBytes bytes.
+// Shown returns `bytes` quoted and escaped for a message: "text", or, past
+// kShownBytes bytes, "text..." (N bytes).
 std::string Shown(absl::string_view bytes) {
-  if (bytes.size() <= kShownBytes) return EscapeForMessage(bytes);
-  return absl::StrCat(EscapeForMessage(bytes.substr(0, kShownBytes)), "...\" (",
-                      bytes.size(), " bytes) \"");
+  if (bytes.size() <= kShownBytes) {
+    return absl::StrCat("\"", EscapeForMessage(bytes), "\"");
+  }
+  return absl::StrCat("\"", EscapeForMessage(bytes.substr(0, kShownBytes)),
+                      "...\" (", bytes.size(), " bytes)");
 }
 
 // ShownJson returns a JSON value as text for a message (never throws: invalid
@@ -262,18 +266,16 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
                                  /*allow_exceptions=*/false);
   if (reply.is_discarded()) {
     return protocol(
-        absl::StrCat("the reply is not valid JSON: \"", Shown(message), "\""));
+        absl::StrCat("the reply is not valid JSON: ", Shown(message)));
   }
   if (!reply.is_object()) {
     return protocol(absl::StrCat("the reply is ", TypeName(reply),
-                                 ", not an object: \"", ShownJson(reply),
-                                 "\""));
+                                 ", not an object: ", ShownJson(reply)));
   }
   if (const Json* error = Field(reply, "error")) {
     if (!error->is_string()) {
       return protocol(absl::StrCat("\"error\" is ", TypeName(*error),
-                                   ", not a string: \"", ShownJson(*error),
-                                   "\""));
+                                   ", not a string: ", ShownJson(*error)));
     }
     const std::string& name = error->get_ref<const std::string&>();
     if (name == kNoSuchMachine) {
@@ -281,19 +283,18 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
                                               machine.name, " (", from, ")"));
     }
     return absl::UnavailableError(
-        absl::StrCat(what, from, " answered with error \"", Shown(name), "\""));
+        absl::StrCat(what, from, " answered with error ", Shown(name)));
   }
   const Json* parameters = Field(reply, "parameters");
   if (parameters == nullptr) {
     return protocol(
         absl::StrCat("the reply has neither \"error\" nor "
-                     "\"parameters\": \"",
-                     Shown(message), "\""));
+                     "\"parameters\": ",
+                     Shown(message)));
   }
   if (!parameters->is_object()) {
     return protocol(absl::StrCat("\"parameters\" is ", TypeName(*parameters),
-                                 ", not an object: \"", ShownJson(*parameters),
-                                 "\""));
+                                 ", not an object: ", ShownJson(*parameters)));
   }
   // Strict about the fields we use, whatever the branch; the others (leader,
   // timestamp, unit, ...) are ignored whatever their type.
@@ -312,8 +313,7 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
         StringField{"class", f.klass}, StringField{"service", f.service}}) {
     if (s.value != nullptr && !s.value->is_string()) {
       return protocol(absl::StrCat("\"", s.key, "\" is ", TypeName(*s.value),
-                                   ", not a string: \"", ShownJson(*s.value),
-                                   "\""));
+                                   ", not a string: ", ShownJson(*s.value)));
     }
   }
   if (f.name == nullptr) {
@@ -321,16 +321,16 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
   }
   const std::string& name = f.name->get_ref<const std::string&>();
   if (name != machine.name) {
-    return protocol(absl::StrCat("the reply is about machine \"", Shown(name),
-                                 "\", not ", machine.name));
+    return protocol(absl::StrCat("the reply is about machine ", Shown(name),
+                                 ", not ", machine.name));
   }
   Target target;
   target.port = machine.port;
   if (f.vsock_cid != nullptr) {
     if (!f.vsock_cid->is_number_unsigned()) {
-      return protocol(absl::StrCat("\"vSockCid\" is ", TypeName(*f.vsock_cid),
-                                   ", not an unsigned integer: \"",
-                                   ShownJson(*f.vsock_cid), "\""));
+      return protocol(
+          absl::StrCat("\"vSockCid\" is ", TypeName(*f.vsock_cid),
+                       ", not an unsigned integer: ", ShownJson(*f.vsock_cid)));
     }
     const uint64_t cid = f.vsock_cid->get<uint64_t>();
     if (cid >= kVsockCidAny) {
@@ -350,17 +350,23 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
     if (address == ".host" ||
         (sep != std::string::npos && prefix == "machine")) {
       return protocol(absl::StrCat(
-          "\"sshAddress\" \"", Shown(address),
-          "\" is not allowed there: it must be a unix/, vsock/ or vsock-mux/ "
+          "\"sshAddress\" ", Shown(address),
+          " is not allowed there: it must be a unix/, vsock/ or vsock-mux/ "
           "address"));
     }
     absl::StatusOr<Target> parsed =
         ParseTarget(address, absl::StrCat(machine.port));
     if (!parsed.ok()) {
-      return protocol(
-          absl::StrCat("\"sshAddress\" is not an address "
-                       "ssh-proxy accepts: ",
-                       parsed.status().message()));
+      // The grammar's message quotes the whole address; the value is shown
+      // (cut) once, then the rule it broke (cut too: a suggestion repeats it).
+      absl::string_view rule = parsed.status().message();
+      const std::string quoted =
+          absl::StrCat("HOST \"", EscapeForMessage(address), "\": ");
+      if (absl::StartsWith(rule, quoted)) rule.remove_prefix(quoted.size());
+      return protocol(absl::StrCat(
+          "\"sshAddress\" ", Shown(address),
+          " is not an address ssh-proxy accepts: ", rule.substr(0, kShownBytes),
+          rule.size() > kShownBytes ? "..." : ""));
     }
     return parsed;
   }
@@ -382,9 +388,10 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
   return absl::UnavailableError(absl::StrCat(
       what, "machine ", machine.name, " has no SSH address (", from,
       " gives no vSockCid, no sshAddress, and it is not a systemd-nspawn "
-      "container; class \"",
-      f.klass != nullptr ? Shown(f.klass->get_ref<const std::string&>()) : "",
-      "\")"));
+      "container; class ",
+      f.klass != nullptr ? Shown(f.klass->get_ref<const std::string&>())
+                         : "not given",
+      ")"));
 }
 
 absl::StatusOr<std::string> ReadMachinedReply(int fd,
@@ -407,7 +414,7 @@ absl::StatusOr<std::string> ReadMachinedReply(int fd,
               what,
               ": protocol error from systemd-machined: the reply is "
               "longer than ",
-              kMaxMachinedReply, " bytes: \"", Shown(reader.message()), "\""));
+              kMaxMachinedReply, " bytes: ", Shown(reader.message())));
         case MachinedReplyReader::State::kNeedMore:
           break;
       }
@@ -429,8 +436,8 @@ absl::StatusOr<std::string> ReadMachinedReply(int fd,
       return absl::DataLossError(
           absl::StrCat(what,
                        ": protocol error from systemd-machined: the connection "
-                       "closed in the middle of the reply \"",
-                       Shown(reader.message()), "\""));
+                       "closed in the middle of the reply ",
+                       Shown(reader.message())));
     }
     return OsError(err, absl::StrCat(what, ": recv"));
   }
@@ -474,7 +481,7 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
         ReadMachinedReply(c->fd.get(), budget, sys, what);
     if (!reply.ok()) return reply.status();
     c->fd.reset();
-    Log(options, absl::StrCat(from, " replied: \"", Shown(*reply), "\""));
+    Log(options, absl::StrCat(from, " replied: ", Shown(*reply)));
     absl::StatusOr<Target> target =
         ParseMachinedReply(*reply, machine, scope, uid);
     if (target.ok()) {
