@@ -475,7 +475,29 @@ def addr_reply(address):
     return b'{"parameters":{"name":"vm2","class":"vm","sshAddress":"' + address + b'"}}'
 
 
+# systemd-machined 257.13's List replies in tests/vm's systemd guest (machines registered with
+# varlinkctl, no "service" given; printed by `varlinkctl --json=short`, which writes sd-json's
+# compact form, as machined does), inside the wire's {"parameters":...}.
+CAPTURED = {
+    "vm1": b'{"name":"vm1","class":"vm","unit":"lead-vm1.service","leader":{"pid":247},'
+           b'"timestamp":{"realtime":1796229684469121,"monotonic":12972465},"vSockCid":3}',
+    "vm2": b'{"name":"vm2","class":"vm","unit":"lead-vm2.service","leader":{"pid":251},'
+           b'"timestamp":{"realtime":1796229684798199,"monotonic":13301535},'
+           b'"sshAddress":"unix/run/ssh-unix-local/socket"}',
+    "vm3": b'{"name":"vm3","class":"vm","unit":"lead-vm3.service","leader":{"pid":255},'
+           b'"timestamp":{"realtime":1796229685157395,"monotonic":13660728},'
+           b'"sshAddress":"vsock-mux/run/vm3.vsock"}',
+    "vm4": b'{"name":"vm4","class":"vm","unit":"lead-vm4.service","leader":{"pid":259},'
+           b'"timestamp":{"realtime":1796229685529696,"monotonic":14033030}}',
+    "x": b'{"name":".host","id":"a6fdec841007ee42ed0b260b27246c31","class":"host",'
+         b'"rootDirectory":"/","unit":"-.slice","leader":{"pid":1},'
+         b'"timestamp":{"realtime":1796229671496709,"monotonic":12},"vSockCid":1}',
+}
+
 machine = [
+    ("captured-257-" + ("dot-host" if name == "x" else name), mr(name, b'{"parameters":' + reply + b"}"))
+    for name, reply in CAPTURED.items()
+] + [
     ("vm-with-cid", mr("vm1", VM1)),
     ("vm-with-cid-port-2222-split", mr("vm1", VM1, port=3, split=7)),
     ("vm-with-cid-user-scope", mr("vm1", VM1, user=True)),

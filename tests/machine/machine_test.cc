@@ -135,6 +135,40 @@ TEST(ParseMachinedReplyTest, CapturedReplies) {
   EXPECT_EQ(invalid.status().code(), absl::StatusCode::kUnavailable);
 }
 
+// Replies of the real systemd-machined 257.13 in tests/vm's systemd guest
+// (registered with varlinkctl; its compact JSON, in the wire's "parameters").
+TEST(ParseMachinedReplyTest, CapturedInTheSystemdGuest) {
+  auto wire = [](absl::string_view parameters) {
+    return absl::StrCat(R"({"parameters":)", parameters, "}");
+  };
+  EXPECT_EQ(
+      *Parse(wire(R"({"name":"vm1","class":"vm","unit":"lead-vm1.service",)"
+                  R"("leader":{"pid":247},"timestamp":{"realtime":)"
+                  R"(1796229684469121,"monotonic":12972465},"vSockCid":3})"),
+             "vm1"),
+      Vsock(3));
+  EXPECT_EQ(
+      *Parse(wire(R"({"name":"vm2","class":"vm","unit":"lead-vm2.service",)"
+                  R"("leader":{"pid":251},"timestamp":{"realtime":)"
+                  R"(1796229684798199,"monotonic":13301535},)"
+                  R"("sshAddress":"unix/run/ssh-unix-local/socket"})"),
+             "vm2"),
+      Unix("/run/ssh-unix-local/socket"));
+  EXPECT_EQ(
+      *Parse(wire(R"({"name":"vm3","class":"vm","unit":"lead-vm3.service",)"
+                  R"("leader":{"pid":255},"timestamp":{"realtime":)"
+                  R"(1796229685157395,"monotonic":13660728},)"
+                  R"("sshAddress":"vsock-mux/run/vm3.vsock"})"),
+             "vm3", MachineScope::kSystem, 2222),
+      Mux("/run/vm3.vsock", 2222));
+  ExpectError(
+      Parse(wire(R"({"name":"vm4","class":"vm","unit":"lead-vm4.service",)"
+                 R"("leader":{"pid":259},"timestamp":{"realtime":)"
+                 R"(1796229685529696,"monotonic":14033030}})"),
+            "vm4"),
+      "vm4", 69, {"machine vm4 has no SSH address", "class \"vm\""});
+}
+
 TEST(ParseMachinedReplyTest, EveryAddressKindInSshAddress) {
   struct Case {
     std::string address;
