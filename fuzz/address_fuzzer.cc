@@ -85,8 +85,35 @@ bool RefPath(const std::string& r, std::string* path) {
   return path->size() <= 4095;
 }
 
+// RefName is systemd's hostname_is_valid(name, VALID_HOSTNAME_DOT_HOST) for
+// names other than ".host", restated: split on ".", every label is non-empty,
+// made of [A-Za-z0-9-], and neither starts nor ends with "-"; the whole name
+// is at most 64 bytes.
+bool RefName(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  std::vector<std::string> labels(1);
+  for (char c : name) {
+    if (c == '.') {
+      labels.emplace_back();
+    } else {
+      labels.back() += c;
+    }
+  }
+  for (const std::string& label : labels) {
+    if (label.empty() || label.front() == '-' || label.back() == '-') {
+      return false;
+    }
+    for (char c : label) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                      (c >= '0' && c <= '9') || c == '-';
+      if (!ok) return false;
+    }
+  }
+  return true;
+}
+
 bool RefHost(const std::string& host, Target* t) {
-  if (host == ".host") {
+  if (host == ".host" || host == "machine/.host" || host == "machine%.host") {
     t->kind = TargetKind::kUnix;
     t->path = "/run/ssh-unix-local/socket";
     return true;
@@ -97,7 +124,8 @@ bool RefHost(const std::string& host, Target* t) {
   };
   static const Prefix kPrefixes[] = {{"unix", TargetKind::kUnix},
                                      {"vsock", TargetKind::kVsock},
-                                     {"vsock-mux", TargetKind::kVsockMux}};
+                                     {"vsock-mux", TargetKind::kVsockMux},
+                                     {"machine", TargetKind::kMachine}};
   for (const Prefix& p : kPrefixes) {
     const size_t n = std::strlen(p.name);
     if (host.size() <= n || host.compare(0, n, p.name) != 0 ||
@@ -113,6 +141,11 @@ bool RefHost(const std::string& host, Target* t) {
       uint64_t cid = 0;
       if (!RefU32(rest, &cid) || cid == 0xFFFFFFFFull) return false;
       t->cid = static_cast<uint32_t>(cid);
+      return true;
+    }
+    if (p.kind == TargetKind::kMachine) {
+      if (!RefName(rest)) return false;
+      t->name = rest;
       return true;
     }
     return RefPath(rest, &t->path);
@@ -139,7 +172,13 @@ void CheckTargetInvariants(const Target& t, const std::string& where) {
   if (t.kind == TargetKind::kVsock) {
     FUZZ_CHECK(t.path.empty(), where);
     FUZZ_CHECK(t.cid != kVsockCidAny, where);
+  } else if (t.kind == TargetKind::kMachine) {
+    FUZZ_CHECK(t.path.empty() && t.cid == 0, where);
+    FUZZ_CHECK(!t.name.empty() && t.name.size() <= kMaxMachineNameLength &&
+                   t.name != ".host",
+               where);
   } else {
+    FUZZ_CHECK(t.name.empty(), where);
     FUZZ_CHECK(t.cid == 0, where);
     FUZZ_CHECK(!t.path.empty() && t.path[0] == '/', where);
     FUZZ_CHECK(t.path.size() <= kMaxPathLength, where);
@@ -246,9 +285,11 @@ void CheckOne(const std::string& host, const std::string& port) {
              where + " FormatHost not idempotent: " + Shown(canonical));
   // One spelling per target: an accepted HOST with "/" as SEP is already
   // canonical, except ".host" and the named CIDs, whose canonical forms are
-  // unix/run/ssh-unix-local/socket and vsock/0, vsock/1, vsock/2.
-  const bool named = host == ".host" || host == "vsock/hypervisor" ||
-                     host == "vsock/local" || host == "vsock/host";
+  // unix/run/ssh-unix-local/socket and vsock/0, vsock/1, vsock/2 (and
+  // machine/.host, which is .host).
+  const bool named = host == ".host" || host == "machine/.host" ||
+                     host == "vsock/hypervisor" || host == "vsock/local" ||
+                     host == "vsock/host";
   const size_t sep = host.find_first_of("/%");
   if (sep != std::string::npos && host[sep] == '/' && !named) {
     FUZZ_CHECK(canonical == host,

@@ -116,6 +116,21 @@ address = [
     ("systemd-relative-path", addr(b"unix%./s")),
     ("systemd-relative-path-slash", addr(b"unix/./s")),
     ("systemd-machine-lookup", addr(b"machine/foo")),
+    # machine/NAME: systemd's hostname_is_valid(NAME, VALID_HOSTNAME_DOT_HOST).
+    ("machine-percent", addr(b"machine%web-1.example")),
+    ("machine-dot-host", addr(b"machine/.host")),
+    ("machine-dot-host-percent-port", addr(b"machine%.host", b"2222")),
+    ("machine-name-64", addr(b"machine/" + b"a" * 64)),
+    ("machine-name-65", addr(b"machine/" + b"a" * 65)),
+    ("machine-underscore", addr(b"machine/web_1")),
+    ("machine-leading-hyphen", addr(b"machine/-a")),
+    ("machine-hyphen-before-dot", addr(b"machine/a-.b")),
+    ("machine-double-dot", addr(b"machine/a..b")),
+    ("machine-trailing-dot", addr(b"machine/a.b.")),
+    ("machine-double-hyphen", addr(b"machine/a--b")),
+    ("machine-empty", addr(b"machine/")),
+    ("machine-case", addr(b"Machine/web1")),
+    ("machine-utf8", addr(b"machine/caf\xc3\xa9")),
     ("systemd-prefix-case-unix", addr(b"UNIX/run/x")),
     ("systemd-prefix-case-vsock", addr(b"Vsock%3")),
     ("systemd-prefix-case-mux", addr(b"VSOCK-MUX/run/x")),
@@ -425,9 +440,123 @@ relay = [
     ("hard-eio-on-write", rl(1000, 1000, 3, [(WRITE, 250)])),
 ]
 
+
+# ---- machine_reply_fuzzer: options, split, then machined's bytes. ----
+# options: bit 0 user scope; bits 1-3 the name asked (vm1 vm2 vm3 vm4 c1 web1 a.b x); bits 4-5 the
+# port (22, 1, 4294967294, 2222). The replies are systemd-machined 257.13's (shared/notes/
+# machined.md), pids and timestamps filled in.
+NAMES = ["vm1", "vm2", "vm3", "vm4", "c1", "web1", "a.b", "x"]
+
+
+def mr(name, reply, user=False, port=0, split=0, nul=True):
+    options = (1 if user else 0) | (NAMES.index(name) << 1) | (port << 4)
+    return bytes([options, split]) + reply + (b"\0" if nul else b"")
+
+
+TS = b'"timestamp":{"realtime":1764680000123456,"monotonic":12345678}'
+VM1 = (b'{"parameters":{"name":"vm1","class":"vm","service":"test","unit":"lead-vm1.service",'
+       b'"leader":{"pid":294},' + TS + b',"vSockCid":3}}')
+VM2 = (b'{"parameters":{"name":"vm2","class":"vm","service":"test","unit":"lead-vm2.service",'
+       b'"leader":{"pid":301},' + TS + b',"sshAddress":"unix/run/ssh-unix-local/socket"}}')
+VM3 = (b'{"parameters":{"name":"vm3","class":"vm","service":"test","unit":"lead-vm3.service",'
+       b'"leader":{"pid":305},' + TS + b',"sshAddress":"vsock-mux/run/vm3.vsock"}}')
+VM4 = (b'{"parameters":{"name":"vm4","class":"vm","service":"test","unit":"lead-vm4.service",'
+       b'"leader":{"pid":309},' + TS + b'}}')
+C1 = (b'{"parameters":{"name":"c1","class":"container","service":"systemd-nspawn",'
+      b'"rootDirectory":"/var/lib/machines/c1","unit":"machine-c1.scope","leader":{"pid":412},'
+      + TS + b'}}')
+HOST = (b'{"parameters":{"name":"x","class":"host","unit":"-.slice","leader":{"pid":1},' + TS +
+        b',"vSockCid":1}}')
+NO_SUCH = b'{"error":"io.systemd.Machine.NoSuchMachine","parameters":{}}'
+INVALID = b'{"error":"org.varlink.service.InvalidParameter","parameters":{"parameter":"name"}}'
+
+
+def addr_reply(address):
+    return b'{"parameters":{"name":"vm2","class":"vm","sshAddress":"' + address + b'"}}'
+
+
+# systemd-machined 257.13's List replies in tests/vm's systemd guest (machines registered with
+# varlinkctl, no "service" given; printed by `varlinkctl --json=short`, which writes sd-json's
+# compact form, as machined does), inside the wire's {"parameters":...}.
+CAPTURED = {
+    "vm1": b'{"name":"vm1","class":"vm","unit":"lead-vm1.service","leader":{"pid":247},'
+           b'"timestamp":{"realtime":1796229684469121,"monotonic":12972465},"vSockCid":3}',
+    "vm2": b'{"name":"vm2","class":"vm","unit":"lead-vm2.service","leader":{"pid":251},'
+           b'"timestamp":{"realtime":1796229684798199,"monotonic":13301535},'
+           b'"sshAddress":"unix/run/ssh-unix-local/socket"}',
+    "vm3": b'{"name":"vm3","class":"vm","unit":"lead-vm3.service","leader":{"pid":255},'
+           b'"timestamp":{"realtime":1796229685157395,"monotonic":13660728},'
+           b'"sshAddress":"vsock-mux/run/vm3.vsock"}',
+    "vm4": b'{"name":"vm4","class":"vm","unit":"lead-vm4.service","leader":{"pid":259},'
+           b'"timestamp":{"realtime":1796229685529696,"monotonic":14033030}}',
+    "x": b'{"name":".host","id":"a6fdec841007ee42ed0b260b27246c31","class":"host",'
+         b'"rootDirectory":"/","unit":"-.slice","leader":{"pid":1},'
+         b'"timestamp":{"realtime":1796229671496709,"monotonic":12},"vSockCid":1}',
+}
+
+machine = [
+    ("captured-257-" + ("dot-host" if name == "x" else name), mr(name, b'{"parameters":' + reply + b"}"))
+    for name, reply in CAPTURED.items()
+] + [
+    ("vm-with-cid", mr("vm1", VM1)),
+    ("vm-with-cid-port-2222-split", mr("vm1", VM1, port=3, split=7)),
+    ("vm-with-cid-user-scope", mr("vm1", VM1, user=True)),
+    ("vm-unix-address", mr("vm2", VM2)),
+    ("vm-mux-address", mr("vm3", VM3, split=1)),
+    ("vm-mux-address-port-max", mr("vm3", VM3, port=2)),
+    ("vm-no-address", mr("vm4", VM4)),
+    ("nspawn-container", mr("c1", C1)),
+    ("nspawn-container-user-scope", mr("c1", C1, user=True)),
+    ("host-listed-with-cid-1", mr("x", HOST)),
+    ("no-such-machine", mr("web1", NO_SUCH)),
+    ("invalid-parameter", mr("web1", INVALID)),
+    ("expected-more", mr("web1", b'{"error":"org.varlink.service.ExpectedMore","parameters":{}}')),
+    ("trailing-bytes-after-nul", mr("vm1", VM1 + b"\0garbage", split=3)),
+    ("no-nul", mr("vm1", VM1, nul=False)),
+    ("empty-message", mr("vm1", b"")),
+    ("not-json", mr("vm1", b"OK 22\n")),
+    ("truncated-json", mr("vm1", VM1[:40])),
+    ("array", mr("vm1", b"[1,2,3]")),
+    ("parameters-array", mr("vm1", b'{"parameters":[]}')),
+    ("error-number", mr("vm1", b'{"error":5}')),
+    ("cid-string", mr("vm1", b'{"parameters":{"name":"vm1","vSockCid":"3"}}')),
+    ("cid-negative", mr("vm1", b'{"parameters":{"name":"vm1","vSockCid":-1}}')),
+    ("cid-float", mr("vm1", b'{"parameters":{"name":"vm1","vSockCid":3.0}}')),
+    ("cid-any", mr("vm1", b'{"parameters":{"name":"vm1","vSockCid":4294967295}}')),
+    ("cid-max", mr("vm1", b'{"parameters":{"name":"vm1","vSockCid":4294967294}}')),
+    ("cid-null-then-address", mr("vm2", b'{"parameters":{"name":"vm2","vSockCid":null,'
+                                        b'"sshAddress":"unix/a"}}')),
+    ("name-other-machine", mr("vm1", VM2)),
+    ("name-missing", mr("vm1", b'{"parameters":{"vSockCid":3}}')),
+    ("address-not-an-address", mr("vm2", addr_reply(b"not an address"))),
+    ("address-machine-recursion", mr("vm2", addr_reply(b"machine/vm2"))),
+    ("address-dot-host", mr("vm2", addr_reply(b".host"))),
+    ("address-vsock", mr("vm2", addr_reply(b"vsock/4711"))),
+    ("address-vsock-named", mr("vm2", addr_reply(b"vsock%host"))),
+    ("address-unix-percent-utf8", mr("vm2", addr_reply(b"unix%run/caf\xc3\xa9"))),
+    ("address-escape-sequence", mr("vm2", addr_reply(b"unix/run/\\u001b[31m"))),
+    ("address-number", mr("vm2", b'{"parameters":{"name":"vm2","sshAddress":5}}')),
+    ("container-not-nspawn", mr("c1", b'{"parameters":{"name":"c1","class":"container",'
+                                      b'"service":"lxc"}}')),
+    ("error-escape", mr("vm1", b'{"error":"x\\u001b[2J\\n"}')),
+    ("invalid-utf8", mr("vm1", b'{"parameters":{"name":"vm1\xff"}}')),
+    ("deep-nesting", mr("vm1", b'{"parameters":{"name":"vm1","leader":' + b"[" * 5000 +
+                         b"]" * 5000 + b',"vSockCid":3}}')),
+    ("max-size-fits", mr("vm1", b'{"parameters":{"name":"vm1","vSockCid":3}}'.ljust(65535))),
+    ("one-over-max-size", mr("vm1", b'{"parameters":{"name":"vm1","vSockCid":3}}'.ljust(65536))),
+]
+
+# Reproducers of bugs machine_reply_fuzzer found in src/machine.cc.
+machine_crashes = [
+    # An sshAddress the grammar refuses for its length: the message quoted the whole address
+    # (twice with a suggestion), over 4 KiB on one line.
+    ("sshaddress-long-path-message-over-4k", mr("vm2", addr_reply(b"unix/" + b"a" * 5000))),
+]
+
 if __name__ == "__main__":
     write("address_fuzzer", address, address_crashes)
     write("mux_reply_fuzzer", mux)
     write("cli_fuzzer", cli)
     write("mux_handshake_fuzzer", handshake, handshake_crashes)
     write("relay_fuzzer", relay)
+    write("machine_reply_fuzzer", machine, machine_crashes)

@@ -35,6 +35,8 @@ constexpr KindSpelling kKinds[] = {
      "AF_VSOCK CID (a number, or hypervisor, local, host)"},
     {TargetKind::kVsockMux, "vsock-mux", "PATH",
      "Firecracker/cloud-hypervisor vsock multiplexer at /PATH"},
+    {TargetKind::kMachine, "machine", "NAME",
+     "a VM or container registered with systemd-machined"},
 };
 
 constexpr absl::string_view kLocalHost = ".host";
@@ -300,6 +302,20 @@ absl::StatusOr<Target> ParseOperand(absl::string_view host, TargetKind kind,
       target.cid = *cid;
       break;
     }
+    case TargetKind::kMachine: {
+      if (rest == kLocalHost) {
+        // machined's own name for the host (VALID_HOSTNAME_DOT_HOST): the
+        // same target as ".host", with no lookup.
+        target.kind = TargetKind::kUnix;
+        target.path = kLocalHostSocketPath;
+        break;
+      }
+      absl::Status name = CheckMachineName(rest);
+      if (!name.ok())
+        return absl::InvalidArgumentError(HostError(host, name.message()));
+      target.name = std::string(rest);
+      break;
+    }
   }
   return target;
 }
@@ -357,12 +373,6 @@ absl::Status UnknownPrefixError(absl::string_view host, size_t sep) {
     }
     return absl::InvalidArgumentError(message);
   }
-  if (prefix == "machine") {
-    return absl::InvalidArgumentError(HostError(
-        host, absl::StrCat("machine/ (systemd's machined lookup) is not "
-                           "supported; ",
-                           AcceptedForms())));
-  }
   return absl::InvalidArgumentError(HostError(
       host, absl::StrCat("unknown prefix \"", EscapeForMessage(prefix), "\"; ",
                          AcceptedForms())));
@@ -392,6 +402,56 @@ absl::StatusOr<Target> ParseHost(absl::string_view host) {
 }
 
 }  // namespace
+
+absl::Status CheckMachineName(absl::string_view name) {
+  // systemd's hostname_is_valid(name, VALID_HOSTNAME_DOT_HOST)
+  // (src/basic/hostname-util.c), which machined applies to every name it is
+  // asked about (machine-varlink.c, lookup_machine_by_name), ".host" aside:
+  // valid_ldh_char() bytes, "." and "-"; a "." neither first nor after "."
+  // or "-"; a "-" neither first nor after "."; not ending in "." (no
+  // VALID_HOSTNAME_TRAILING_DOT) or "-"; then at most HOST_NAME_MAX (64)
+  // bytes.
+  if (name.empty()) return absl::InvalidArgumentError("NAME is empty");
+  char previous = '.';  // The start counts as after a ".".
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool ldh = absl::ascii_isalnum(static_cast<unsigned char>(c));
+    if (c == '.' && (previous == '.' || previous == '-')) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("NAME has \".\" at offset ", i,
+                       i == 0 ? ": a machine name does not start with \".\""
+                              : absl::StrCat(": a machine name has no \"",
+                                             name.substr(i - 1, 1), ".\"")));
+    }
+    if (c == '-' && previous == '.') {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "NAME has \"-\" at offset ", i,
+          ": a label of a machine name does not start with \"-\""));
+    }
+    if (c != '.' && c != '-' && !ldh) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "NAME has byte \"", EscapeForMessage(name.substr(i, 1)),
+          "\" at offset ", i,
+          ": machine names are letters, digits, \"-\" and \".\" (systemd's "
+          "host name rules)"));
+    }
+    previous = c;
+  }
+  if (previous == '.') {
+    return absl::InvalidArgumentError(
+        "NAME ends with \".\": a machine name does not");
+  }
+  if (previous == '-') {
+    return absl::InvalidArgumentError(
+        "NAME ends with \"-\": a label of a machine name does not");
+  }
+  if (name.size() > kMaxMachineNameLength) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "NAME is ", name.size(), " bytes long; machine names are at most ",
+        kMaxMachineNameLength));
+  }
+  return absl::OkStatus();
+}
 
 std::string EscapeForMessage(absl::string_view bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -504,6 +564,8 @@ std::string FormatHost(const Target& target) {
       return absl::StrCat(prefix, target.path);
     case TargetKind::kVsock:
       return absl::StrCat(prefix, "/", target.cid);
+    case TargetKind::kMachine:
+      return absl::StrCat(prefix, "/", target.name);
   }
   return "";  // Not a TargetKind.
 }
@@ -517,6 +579,8 @@ std::string DescribeTarget(const Target& target) {
       return absl::StrCat(prefix, " cid=", target.cid, " port=", target.port);
     case TargetKind::kVsockMux:
       return absl::StrCat(prefix, " path=", target.path, " port=", target.port);
+    case TargetKind::kMachine:
+      return absl::StrCat(prefix, " name=", target.name, " port=", target.port);
   }
   return "";  // Not a TargetKind.
 }

@@ -5,7 +5,8 @@
 // Strict on purpose: one spelling per target, so that one target is one
 // known_hosts entry.
 //
-//   HOST := "unix" SEP PATH | "vsock" SEP CID | "vsock-mux" SEP PATH | ".host"
+//   HOST := "unix" SEP PATH | "vsock" SEP CID | "vsock-mux" SEP PATH
+//           | "machine" SEP NAME | ".host"
 //   SEP  := "/" | "%"   ("%" because scp and rsync read "/" in a host as a
 //                        local path)
 //   PATH := R, the text after SEP; the target path is "/" + R. R is non-empty,
@@ -14,12 +15,20 @@
 //           allowed (UTF-8). "/" + R is at most 4095 bytes.
 //   CID  := U32 at most 4294967294 | "hypervisor" (0) | "local" (1)
 //           | "host" (2)
+//   NAME := a machine name as systemd-machined checks it (machine-varlink.c,
+//           lookup_machine_by_name: hostname_is_valid(name,
+//           VALID_HOSTNAME_DOT_HOST), src/basic/hostname-util.c): 1..64 bytes
+//           (HOST_NAME_MAX) of [A-Za-z0-9.-]; labels separated by single "."
+//           (no leading or trailing ".", no ".."); no label starts or ends
+//           with "-" ("a-b" and "a--b" are fine). Or ".host", which is the
+//           same target as ".host" itself. ("_" is not allowed.)
 //   PORT := U32 in 1..4294967294, checked for every kind (unix ignores it).
 //   U32  := decimal digits: no sign, no whitespace, no leading zero except
 //           "0" itself.
 //
 // ".host" is the local host's sshd: the same target as
-// "unix/run/ssh-unix-local/socket".
+// "unix/run/ssh-unix-local/socket". "machine/NAME" is parsed here and resolved
+// to one of the other kinds by asking systemd-machined (src/machine.h).
 
 #ifndef SSH_PROXY_SRC_ADDRESS_H_
 #define SSH_PROXY_SRC_ADDRESS_H_
@@ -42,6 +51,8 @@ enum class TargetKind {
   kVsock,     // AF_VSOCK (cid, port).
   kVsockMux,  // Firecracker/cloud-hypervisor multiplexer at `path`, guest
               // `port`.
+  kMachine,   // A machine systemd-machined knows as `name`; resolved to one
+              // of the kinds above before connecting (src/machine.h).
 };
 
 struct Target {
@@ -50,16 +61,20 @@ struct Target {
   std::string path;
   uint32_t cid = 0;   // Set for kVsock, 0 otherwise.
   uint32_t port = 0;  // The validated PORT, for every kind (unix ignores it).
+  // The machine name; set for kMachine (never ".host"), empty otherwise.
+  std::string name;
 
   friend bool operator==(const Target& a, const Target& b) {
     return a.kind == b.kind && a.path == b.path && a.cid == b.cid &&
-           a.port == b.port;
+           a.port == b.port && a.name == b.name;
   }
   friend bool operator!=(const Target& a, const Target& b) { return !(a == b); }
 };
 
 // The path `.host` stands for.
 inline constexpr char kLocalHostSocketPath[] = "/run/ssh-unix-local/socket";
+// The longest machine name in bytes (HOST_NAME_MAX on Linux).
+inline constexpr size_t kMaxMachineNameLength = 64;
 // The longest accepted target path in bytes (PATH_MAX less its NUL).
 inline constexpr size_t kMaxPathLength = 4095;
 // VMADDR_CID_ANY and VMADDR_PORT_ANY: wildcards that cannot be connected to.
@@ -95,7 +110,9 @@ std::string FormatHost(const Target& target);
 
 // DescribeTarget returns the one line (without "\n") that --dry-run prints:
 //   "unix path=/run/x.sock", "vsock cid=4711 port=22", "vsock-mux
-//   path=/run/vm.sock port=22"; "" for a kind outside TargetKind.
+//   path=/run/vm.sock port=22"; "machine name=web1 port=22" for a machine not
+//   yet resolved (--dry-run prints the resolved target instead); "" for a kind
+//   outside TargetKind.
 std::string DescribeTarget(const Target& target);
 
 // HostHelp returns the HOST part of --help: a line for each form
@@ -104,8 +121,15 @@ std::string DescribeTarget(const Target& target);
 std::string HostHelp();
 
 // SshConfigHostPatterns returns the ssh_config Host patterns that match every
-// HOST form: "unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* .host".
+// HOST form: "unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* machine/*
+// machine%* .host".
 std::string SshConfigHostPatterns();
+
+// CheckMachineName checks `name` against NAME's rules (see the grammar above)
+// other than ".host". Returns OK, or InvalidArgument whose message (without
+// a HOST prefix) names the first rule broken, reading from the left, with the
+// length checked last as systemd does.
+absl::Status CheckMachineName(absl::string_view name);
 
 // EscapeForMessage returns `bytes` with every byte outside 0x20..0x7e, and '"'
 // and '\\', escaped C-style, so that hostile input stays on one printable line

@@ -199,13 +199,14 @@ Options:
   -h, --help            show this help and exit
       --version         show the version and exit
       --dry-run         print the parsed target and exit without connecting
+                        (machine/NAME: the target systemd-machined gives)
   -v, --verbose         print each step on stderr
       --fdpass          always pass the connection to ssh (ProxyUseFdpass yes)
       --relay           always relay stdin/stdout to the connection instead
                         (default: pass it if stdout is a UNIX socket, else relay)
-      --timeout=DURATION  give up if connecting and handing the connection
-                        over take longer than DURATION (500ms, 5s, 2m, 1h;
-                        default 10s, at most 1h)
+      --timeout=DURATION  give up if asking systemd-machined, connecting and
+                        handing the connection over take longer than DURATION
+                        (500ms, 5s, 2m, 1h; default 10s, at most 1h)
   --                    end of options
 
 ssh_config:
@@ -214,6 +215,9 @@ ssh_config:
       ProxyCommand /usr/local/libexec/ssh-proxy '%n' %p
       ProxyUseFdpass yes
       CheckHostIP no
+
+machine/NAME asks systemd-machined (user scope, then system scope) for the
+machine's vSockCid, else its sshAddress, else an nspawn container's socket.
 
 Exit status: 0 ok, 64 bad usage/HOST/PORT, 69 unavailable, 71 OS error,
 75 timeout, 76 protocol error.

@@ -416,6 +416,11 @@ absl::StatusOr<UniqueFd> OpenSocket(const Target& target,
       return ConnectUnix(target.path, deadline, options, sys, name);
     case TargetKind::kVsock:
       return ConnectVsock(target, deadline, options, sys, name);
+    case TargetKind::kMachine:
+      // ResolveMachine (src/machine.h) turns it into one of the others first.
+      return absl::InternalError(absl::StrCat(
+          "cannot connect to ", name,
+          ": a machine name must be resolved through systemd-machined first"));
   }
   // Not a TargetKind (the switch names every kind; -Werror=switch).
   return absl::InternalError(
@@ -433,6 +438,7 @@ std::string TargetName(const Target& target) {
   const std::string host = EscapeForMessage(FormatHost(target));
   switch (target.kind) {
     case TargetKind::kUnix:
+    case TargetKind::kMachine:
       return host;
     case TargetKind::kVsock:
     case TargetKind::kVsockMux:

@@ -66,6 +66,7 @@ std::string TargetName(const Target& target);
 //   vsock:     AF_VSOCK connect to (cid, port), with
 //              SO_VM_SOCKETS_CONNECT_TIMEOUT set to the remaining timeout
 //              instead of the kernel's 2 s.
+//   machine:   refused (Internal): ResolveMachine (machine.h) first.
 //   vsock-mux: AF_UNIX connect to target.path, one write of
 //              "CONNECT <port>\n", then the reply "OK <u32>\n" (mux_reply.h)
 //              read exactly through its "\n": bytes the guest sent after it

@@ -1,5 +1,6 @@
 // ssh-proxy: main() only wires the pieces: the command line (cli.h), the
-// address grammar (address.h), and the connector. It owns all output.
+// address grammar (address.h), the machine resolver (machine.h) and the
+// connector. It owns all output.
 
 #include <fcntl.h>
 #include <signal.h>
@@ -17,6 +18,7 @@
 #include "src/cli.h"
 #include "src/connector.h"
 #include "src/exit_codes.h"
+#include "src/machine.h"
 #include "src/relay.h"
 #include "src/sandbox.h"
 #include "src/syscalls.h"
@@ -139,7 +141,8 @@ int Run(int argc, char** argv) {
   Syscalls& sys = RealSyscalls();
   ConnectOptions connect_options;
   connect_options.timeout_ms = options->timeout_ms;
-  // One --timeout for every step: connecting, the handshake and the hand-off.
+  // One --timeout for every step: asking machined, connecting, the handshake
+  // and the hand-off.
   connect_options.start_ms = sys.NowMs();
   if (options->verbose) {
     connect_options.log = [](absl::string_view line) {
@@ -157,11 +160,21 @@ int Run(int argc, char** argv) {
   // leaves SIGPIPE ignored for us, but that is not promised. Set before
   // confining: rt_sigaction is on the allowlists for SIGABRT only.
   signal(SIGPIPE, SIG_IGN);
+  // Asked before confining: getuid is on neither allowlist.
+  const uid_t uid = target->kind == TargetKind::kMachine ? getuid() : 0;
   // Stage 1: from here on, only what connecting needs (sandbox.h).
   absl::StatusOr<Confinement> stage1 = ConfineForConnecting();
   if (!stage1.ok()) return Fail(stage1.status());
   if (connect_options.log) connect_options.log(stage1->summary);
   AfterConfining(1);
+  if (target->kind == TargetKind::kMachine) {
+    // A local lookup, also for --dry-run: it never touches the target itself.
+    // Under stage 1 only: the target's socket and connect still follow.
+    absl::StatusOr<Target> resolved =
+        ResolveMachine(*target, uid, connect_options, sys);
+    if (!resolved.ok()) return Fail(resolved.status());
+    target = *std::move(resolved);
+  }
   if (options->dry_run) {
     return Print(absl::StrCat(DescribeTarget(*target), "\n"),
                  stdout_was_closed);

@@ -48,6 +48,39 @@ Target Mux(absl::string_view path, uint32_t port) {
   return t;
 }
 
+Target Machine(absl::string_view name, uint32_t port) {
+  Target t;
+  t.kind = TargetKind::kMachine;
+  t.name = std::string(name);
+  t.port = port;
+  return t;
+}
+
+// Machine names systemd's hostname_is_valid(name, VALID_HOSTNAME_DOT_HOST)
+// accepts (src/basic/hostname-util.c), written from its rules.
+std::vector<std::string> AcceptedNames() {
+  return {"web1",
+          "a",
+          "A",
+          "0",
+          "9x",
+          "vm-1",
+          "a--b",
+          "a-b-c",
+          "a.b",
+          "a.b.c",
+          "Web1.Example",
+          "1.2.3.4",
+          "x-1.y-2",
+          std::string(64, 'a'),  // HOST_NAME_MAX bytes,
+          std::string(31, 'a') + "." + std::string(32, 'b'),  // with a dot.
+          "host",
+          "local",
+          "machine",
+          "unix",
+          "vsock-mux"};
+}
+
 // PathOfLength returns R such that "/" + R is `total` bytes long, made of
 // 99-byte components (no component anywhere near NAME_MAX, so only the
 // 4095-byte rule can refuse it).
@@ -154,6 +187,16 @@ std::vector<AcceptCase> AcceptCases() {
   }
   cases.push_back({".host", "22", Unix("/run/ssh-unix-local/socket", 22)});
   cases.push_back({"vsock/host", "22", Vsock(2, 22)});
+  for (const std::string& name : AcceptedNames()) {
+    for (char sep : kSeps) {
+      cases.push_back({absl::StrCat("machine", std::string(1, sep), name), "22",
+                       Machine(name, 22)});
+    }
+  }
+  // machined's name for the host is ".host" itself.
+  cases.push_back({"machine/.host", "22", Unix(kLocalHostSocketPath, 22)});
+  cases.push_back({"machine%.host", "2222", Unix(kLocalHostSocketPath, 2222)});
+  cases.push_back({"machine/web1", "4294967294", Machine("web1", 4294967294u)});
   return cases;
 }
 
@@ -218,7 +261,7 @@ std::vector<RefuseCase> RefuseCases() {
   // Prefixes: lowercase, exact, followed by a separator; anything else names
   // the accepted forms.
   for (const char* h :
-       {"machine/x", "tcp/x", "unixx/x", "vsockmux/run/x", "vsock_mux/run/x",
+       {"machines/x", "tcp/x", "unixx/x", "vsockmux/run/x", "vsock_mux/run/x",
         "vsock-muxx/run/x", "xunix/x", " unix/x", "localhost", "example.com",
         "host", "unix:/run/x", "unix\\run\\x", "/run/x", "./x", "x", "%run/x",
         "-unix/x"}) {
@@ -237,11 +280,12 @@ std::vector<RefuseCase> RefuseCases() {
         Upper{"VSOCK-MUX/run/x", "vsock-mux/run/x"},
         Upper{"Vsock-Mux/run/x", "vsock-mux/run/x"},
         Upper{"vsock-MUX/run/x", "vsock-mux/run/x"}, Upper{".HOST", ".host"},
-        Upper{".Host", ".host"}}) {
+        Upper{".Host", ".host"}, Upper{"MACHINE/web1", "machine/web1"},
+        Upper{"Machine%web1", "machine%web1"}}) {
     host(u.host, {absl::StrCat("did you mean ", u.fix)});
   }
   // A prefix without its separator.
-  for (const char* h : {"unix", "vsock", "vsock-mux"}) host(h, {});
+  for (const char* h : {"unix", "vsock", "vsock-mux", "machine"}) host(h, {});
   // ".host" is matched exactly.
   for (const char* h : {".host/x", ".host/", ".host%", ".host ", " .host",
                         "..host", "host.", ".hostx", ".host\n"}) {
@@ -339,9 +383,39 @@ std::vector<RefuseCase> RefuseCases() {
     host(h, {});
   }
 
+  // NAME: systemd's hostname_is_valid(name, VALID_HOSTNAME_DOT_HOST).
+  for (const char* sep : {"/", "%"}) {
+    const std::string pre = absl::StrCat("machine", sep);
+    host(pre, {"empty"});
+    for (const char* n : {".a", ".", "..", ".host.", ".hostx", "..host"}) {
+      host(pre + n, {"start with \".\""});
+    }
+    for (const char* n : {"a..b", "a-.b", "a.b..c"}) host(pre + n, {"has no"});
+    for (const char* n : {"-a", "a.-b", "-"})
+      host(pre + n, {"start with \"-\""});
+    host(pre + "a.", {"ends with \".\""});
+    host(pre + "a.b.", {"ends with \".\""});  // No trailing dot, ever.
+    for (const char* n : {"a-", "a-.", "a.b-"}) {
+      host(pre + n, {});
+    }
+    host(pre + "a-", {"ends with \"-\""});
+    // Only letters, digits, "-" and ".": "_" too is refused (the issue's
+    // "[A-Za-z0-9._-]" is wider than systemd's rule).
+    for (const char* n : {"web_1", "a b", "a/b", "a%b", "a:b", "a@b", "*", "a*",
+                          "\xc3\xa9", "a\x7f", "a\n", "a\x1b[31m"}) {
+      host(pre + n, {"byte"});
+    }
+    host(pre + std::string(65, 'a'), {"65 bytes", "64"});
+    host(pre + std::string(32, 'a') + "." + std::string(32, 'b'), {"65 bytes"});
+    host(pre + ".HOST", {});
+    host(pre + ".Host", {});
+    host(pre + std::string("web1\0", 5), {"byte"});
+  }
+
   // PORT: 1..4294967294, same digit rules; validated for every kind.
   for (const char* h :
-       {"unix/run/x.sock", "vsock/4711", "vsock-mux/run/vm.sock", ".host"}) {
+       {"unix/run/x.sock", "vsock/4711", "vsock-mux/run/vm.sock",
+        "machine/web1", "machine/.host", ".host"}) {
     port(h, "0", {});
     port(h, "4294967295", {"VMADDR_PORT_ANY"});
     port(h, "4294967296", {});
@@ -399,13 +473,14 @@ TEST(ParseTargetTest, RefusedTable) {
 
 TEST(ParseTargetTest, UnknownPrefixNamesEveryAcceptedForm) {
   for (const char* h :
-       {"machine/x", "tcp/x", "unixx/x", "localhost", "", "/run/x"}) {
+       {"machines/x", "tcp/x", "unixx/x", "localhost", "", "/run/x"}) {
     const absl::StatusOr<Target> got = ParseTarget(h, "22");
     ASSERT_FALSE(got.ok()) << h;
     const std::string message(got.status().message());
     // Skip the quoted HOST so that it cannot supply the words itself.
     const std::string rest = message.substr(message.find('"', 6) + 1);
-    for (const char* form : {"unix", "vsock", "vsock-mux", ".host"}) {
+    for (const char* form : {"unix/PATH", "vsock/CID", "vsock-mux/PATH",
+                             "machine/NAME", ".host"}) {
       EXPECT_TRUE(absl::StrContains(rest, form))
           << message << " lacks " << form;
     }
@@ -426,7 +501,8 @@ TEST(ParseTargetTest, CidAnyHasItsOwnMessage) {
 }
 
 TEST(ParseTargetTest, PortAnyIsRefusedForEveryKind) {
-  for (const char* h : {"unix/x", "vsock/3", "vsock-mux/x", ".host"}) {
+  for (const char* h :
+       {"unix/x", "vsock/3", "vsock-mux/x", "machine/x", ".host"}) {
     EXPECT_FALSE(ParseTarget(h, "4294967295").ok()) << h;
     EXPECT_TRUE(ParseTarget(h, "4294967294").ok()) << h;
     EXPECT_FALSE(ParseTarget(h, "0").ok()) << h;
@@ -454,6 +530,9 @@ TEST(ParseTargetTest, LocalHostIsTheLocalSocket) {
   EXPECT_EQ(*local, *spelled);
   EXPECT_EQ(local->path, "/run/ssh-unix-local/socket");
   EXPECT_EQ(std::string(kLocalHostSocketPath), "/run/ssh-unix-local/socket");
+  absl::StatusOr<Target> machine_host = ParseTarget("machine/.host", "22");
+  ASSERT_TRUE(machine_host.ok());
+  EXPECT_EQ(*machine_host, *local);
 }
 
 TEST(ParseTargetTest, EmbeddedNulIsNotATerminator) {
@@ -480,7 +559,10 @@ TEST(FormatHostTest, CanonicalSpellings) {
         Case{"vsock/host", "vsock/2"}, Case{"vsock/local", "vsock/1"},
         Case{"vsock/hypervisor", "vsock/0"}, Case{"vsock%4711", "vsock/4711"},
         Case{"unix%run/x", "unix/run/x"}, Case{"unix/%x", "unix/%x"},
-        Case{"vsock-mux%run/vm.sock", "vsock-mux/run/vm.sock"}}) {
+        Case{"vsock-mux%run/vm.sock", "vsock-mux/run/vm.sock"},
+        Case{"machine%web1", "machine/web1"},
+        Case{"machine/A.b", "machine/A.b"},
+        Case{"machine/.host", "unix/run/ssh-unix-local/socket"}}) {
     absl::StatusOr<Target> t = ParseTarget(c.host, "22");
     ASSERT_TRUE(t.ok()) << c.host << ": " << t.status();
     EXPECT_EQ(FormatHost(*t), c.canonical) << c.host;
@@ -516,6 +598,7 @@ TEST(DescribeTargetTest, DryRunLines) {
   EXPECT_EQ(DescribeTarget(*local), "unix path=/run/ssh-unix-local/socket");
   EXPECT_EQ(DescribeTarget(Vsock(4294967294u, 4294967294u)),
             "vsock cid=4294967294 port=4294967294");
+  EXPECT_EQ(DescribeTarget(Machine("web1", 22)), "machine name=web1 port=22");
 }
 
 // A Target whose kind is not a TargetKind (only a bug or memory corruption
@@ -536,6 +619,8 @@ TEST(HostHelpTest, ListsEveryForm) {
       "host)\n"
       "  vsock-mux/PATH    Firecracker/cloud-hypervisor vsock multiplexer "
       "at /PATH\n"
+      "  machine/NAME      a VM or container registered with "
+      "systemd-machined\n"
       "  .host             the local host's sshd "
       "(unix/run/ssh-unix-local/socket)\n"
       "  \"%\" may replace the \"/\" after the prefix (for scp and "
@@ -544,7 +629,8 @@ TEST(HostHelpTest, ListsEveryForm) {
 
 TEST(SshConfigHostPatternsTest, MatchEveryForm) {
   EXPECT_EQ(SshConfigHostPatterns(),
-            "unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* .host");
+            "unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* machine/* "
+            "machine%* .host");
 }
 
 struct U32Case {

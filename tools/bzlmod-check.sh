@@ -3,10 +3,10 @@
 # bzlmod-check.sh: checks MODULE.bazel with a real Bazel 7 (Debian sid's bazel-bootstrap 7.7.1),
 # which cannot run on Debian 12: it needs sid's glibc. So this script
 #   1. builds (once) a Debian sid chroot with debootstrap, and installs Bazel 7 and sid's abseil,
-#      GoogleTest and Google Benchmark in it (about 1 minute and 2.4 GB; reused on later runs);
+#      nlohmann/json, GoogleTest and Google Benchmark in it (about 1 minute and 2.4 GB; reused on later runs);
 #   2. copies this work tree into it (tracked and untracked files, not .git or bazel-* links);
-#   3. makes stand-ins for the three BCR modules that MODULE.bazel names (abseil-cpp, googletest,
-#      google_benchmark) over sid's packages, and points Bazel at them with --override_module:
+#   3. makes stand-ins for the four BCR modules that MODULE.bazel names (abseil-cpp, nlohmann_json,
+#      googletest, google_benchmark) over sid's packages, and points Bazel at them with --override_module:
 #      the chroot reaches Debian's archive and nothing else, so there is no Bazel Central Registry.
 #      Debian's own /etc/bazel/bazelrc does the same for rules_cc, platforms, bazel_skylib, ...;
 #   4. runs, bzlmod only (--noenable_workspace): `bazel build //...` and `bazel test //...` of this
@@ -31,9 +31,9 @@ mirror=${SID_MIRROR:-http://deb.debian.org/debian}
 read -ra tests <<<"${BZLMOD_TESTS:-//...}"
 read -ra extra <<<"${BAZEL7_OPTIONS:-}"
 # Packages inside the chroot: Bazel 7, a C++ toolchain, the three libraries, lld for the static
-# PIE, libseccomp for the confinement filters, OpenSSH for tests/e2e and tests/install, the man page
-# tools for tests/docs.
-packages=(bazel-bootstrap g++ lld libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev libseccomp-dev
+# PIE, libseccomp for the confinement filters, nlohmann/json for machine/NAME, OpenSSH for tests/e2e
+# and tests/install, the man page tools for tests/docs.
+packages=(bazel-bootstrap g++ lld libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libseccomp-dev
   openssh-client openssh-server pkgconf ca-certificates mandoc groff-base man-db bsdextrautils)
 
 started=$SECONDS
@@ -146,7 +146,7 @@ mkdir -p "$sid$work"
 
 # --- 3. stand-ins for the BCR modules -------------------------------------------------------------
 modules=/opt/ssh-proxy-bzlmod/modules
-step "writing stand-in modules for abseil-cpp, googletest, google_benchmark in $modules"
+step "writing stand-in modules for abseil-cpp, nlohmann_json, googletest, google_benchmark in $modules"
 rm -rf -- "${sid:?}$modules"
 libdir=/usr/lib/$(in_sid dpkg-architecture -qDEB_HOST_MULTIARCH 2>/dev/null || echo x86_64-linux-gnu)
 absl_version=$(in_sid dpkg-query -W -f='${Version}' libabsl-dev | sed 's/[-+~].*//')
@@ -227,6 +227,16 @@ ln -s /usr/include/gmock "$m/include/gmock"
 for lib in gtest gtest_main gmock gmock_main; do ln -s "$libdir/lib$lib.a" "$m/lib/lib$lib.a"; done
 cp "$root/third_party/debian/googletest.BUILD" "$m/BUILD.bazel"
 
+# nlohmann_json: nlohmann-json3-dev (header-only), with upstream's target name :json.
+m=$sid$modules/nlohmann_json
+mkdir -p "$m/include"
+json_version=$(in_sid dpkg-query -W -f='${Version}' nlohmann-json3-dev | sed 's/[-+~].*//')
+echo "module(name = \"nlohmann_json\", version = \"$json_version\")" >"$m/MODULE.bazel"
+ln -s /usr/include/nlohmann "$m/include/nlohmann"
+printf '%s\n' 'package(default_visibility = ["//visibility:public"])' \
+  'cc_library(name = "json", hdrs = glob(["include/nlohmann/**/*.hpp"]), includes = ["include"])' \
+  >"$m/BUILD.bazel"
+
 # google_benchmark: libbenchmark-dev (shared libbenchmark, static libbenchmark_main), under the
 # BUILD file that third_party/debian/repositories.bzl also uses.
 m=$sid$modules/google_benchmark
@@ -253,7 +263,7 @@ done
 # dependency of ssh_proxy, so the consumer does not see it.
 overrides_for() {
   local name
-  for name in abseil-cpp googletest google_benchmark "${stubs[@]%%:*}"; do
+  for name in abseil-cpp nlohmann_json googletest google_benchmark "${stubs[@]%%:*}"; do
     [[ $1 == consumer && $name == google_benchmark ]] && continue
     printf -- '--override_module=%s=%s\n' "$name" "$modules/$name"
   done

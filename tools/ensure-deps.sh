@@ -5,8 +5,9 @@
 set -euo pipefail
 
 what="${1:-test}"
-# Build: Bazel 4.2.3 and the three C++ libraries under their upstream names (third_party/debian).
-pkgs=(bazel-bootstrap g++ libabsl-dev libgtest-dev libgmock-dev libbenchmark-dev
+# Build: Bazel 4.2.3 and the C++ libraries under their upstream names (third_party/debian);
+# nlohmann-json3-dev parses systemd-machined's replies (machine/NAME).
+pkgs=(bazel-bootstrap g++ libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
       # lld links ssh-proxy as a static PIE (gold cannot).
       lld
       # libseccomp compiles the seccomp allowlists to BPF at build time (src/seccomp_policy_gen.cc).

@@ -12,6 +12,9 @@
 # system's static abseil is used (Debian/Ubuntu libabsl-dev: built by gcc against libstdc++, so
 # -stdlib=libc++ is dropped from CXXFLAGS to match it; ASan and UBSan work, MSan would not).
 #
+# nlohmann/json (header-only): $SRC/json/include if the Dockerfile cloned it, else the system's
+# (Debian/Ubuntu nlohmann-json3-dev, /usr/include/nlohmann).
+#
 # The source tree: $SSH_PROXY_SRC, else the working directory if it is the tree (OSS-Fuzz runs
 # build.sh from WORKDIR $SRC/ssh-proxy), else the tree this file is in.
 
@@ -62,6 +65,14 @@ fi
 # shellcheck disable=SC2054  # the commas belong to the linker options (-Wl,...), not the array.
 absl_libs=(-Wl,--start-group "$absl_libdir"/libabsl_*.a -Wl,--end-group -lpthread)
 
+json_include=""
+if [[ -f "$SRC/json/include/nlohmann/json.hpp" ]]; then
+  json_include="-I$SRC/json/include"
+elif [[ ! -f /usr/include/nlohmann/json.hpp ]]; then
+  echo "build.sh: no nlohmann/json: clone it to $SRC/json or install nlohmann-json3-dev" >&2
+  exit 1
+fi
+
 objdir="$WORK/ssh-proxy-obj"
 mkdir -p "$objdir"
 compile() {  # compile SRC.cc -> $objdir/<flattened name>.o; prints the object path.
@@ -69,7 +80,7 @@ compile() {  # compile SRC.cc -> $objdir/<flattened name>.o; prints the object p
   local obj
   obj="$objdir/$(echo "$src" | tr '/' '_' | sed 's/\.cc$/.o/')"
   # shellcheck disable=SC2086
-  $CXX $CXXFLAGS $std $absl_include -I"$root" -c "$root/$src" -o "$obj"
+  $CXX $CXXFLAGS $std $absl_include $json_include -I"$root" -c "$root/$src" -o "$obj"
   echo "$obj"
 }
 

@@ -186,6 +186,23 @@ class ConnectorTest : public ::testing::Test {
 
 // ---- unix ----
 
+// machine/NAME is resolved through systemd-machined (src/machine.h) first: the
+// connector refuses it without opening anything.
+TEST_F(ConnectorTest, MachineTargetIsRefusedUnresolved) {
+  Target t;
+  t.kind = TargetKind::kMachine;
+  t.name = "web1";
+  t.port = 22;
+  absl::StatusOr<UniqueFd> fd = Run(t);
+  ASSERT_FALSE(fd.ok());
+  EXPECT_EQ(ExitCodeForStatus(fd.status()), 71);
+  EXPECT_TRUE(absl::StartsWith(fd.status().message(),
+                               "cannot connect to machine/web1: "))
+      << fd.status().message();
+  EXPECT_EQ(sys_.calls["socket"], 0);
+  EXPECT_EQ(TargetName(t), "machine/web1");
+}
+
 TEST_F(ConnectorTest, UnixConnectsAndReturnsBlockingCloexecSocket) {
   const std::string path = dir_ + "/s.sock";
   Listener listener(path, [](int conn) { WriteAll(conn, "hello"); });

@@ -19,6 +19,8 @@ const char* KindName(TargetKind kind) {
       return "vsock";
     case TargetKind::kVsockMux:
       return "vsock-mux";
+    case TargetKind::kMachine:
+      return "machine";
   }
   return "?";  // Not a TargetKind at all.
 }
@@ -39,7 +41,8 @@ std::string Printable(absl::string_view s) {
 
 void PrintTo(const Target& t, std::ostream* os) {
   *os << "{" << KindName(t.kind) << " path=\"" << Printable(t.path)
-      << "\" cid=" << t.cid << " port=" << t.port << "}";
+      << "\" cid=" << t.cid << " port=" << t.port << " name=\""
+      << Printable(t.name) << "\"}";
 }
 
 }  // namespace ssh_proxy

@@ -1,10 +1,12 @@
-"""Debian's abseil, GoogleTest and Google Benchmark under their upstream repository names and labels.
+"""Debian's abseil, nlohmann/json, GoogleTest and Google Benchmark under their upstream repository
+names and labels.
 
-The machines that build this project have no internet, so the three libraries come from Debian
-packages (libabsl-dev, libgtest-dev, libbenchmark-dev). Each rule below makes a repository whose
-labels match upstream (`@com_google_absl//absl/strings`, `@com_google_googletest//:gtest_main`,
-`@com_github_google_benchmark//:benchmark_main`), so a monorepo that has the real upstream
-repositories declares those instead and our BUILD files do not change.
+The machines that build this project have no internet, so the libraries come from Debian packages
+(libabsl-dev, nlohmann-json3-dev, libgtest-dev, libbenchmark-dev). Each rule below makes a
+repository whose labels match upstream (`@com_google_absl//absl/strings`, `@nlohmann_json//:json`,
+`@com_google_googletest//:gtest_main`, `@com_github_google_benchmark//:benchmark_main`), so a
+monorepo that has the real upstream repositories declares those instead and our BUILD files do not
+change.
 
 Headers are symlinked into the repository and declared as `hdrs`, so Bazel tracks them and an apt
 upgrade triggers a rebuild. abseil is linked statically (from Debian's `.a` files): the proxy starts
@@ -120,6 +122,30 @@ debian_absl = repository_rule(
     doc = "Debian's libabsl-dev as @com_google_absl, linked statically.",
 )
 
+def _debian_nlohmann_json_impl(rctx):
+    header = rctx.path("/usr/include/nlohmann/json.hpp")
+    if not header.exists:
+        fail("/usr/include/nlohmann/json.hpp is missing: apt-get install nlohmann-json3-dev")
+    rctx.symlink("/usr/include/nlohmann", "include/nlohmann")
+    rctx.file("WORKSPACE", 'workspace(name = "%s")\n' % rctx.name)
+    rctx.file("BUILD.bazel", "\n".join([
+        'package(default_visibility = ["//visibility:public"])',
+        "",
+        "# Header-only, as upstream's @nlohmann_json//:json: #include <nlohmann/json.hpp>.",
+        "cc_library(",
+        '    name = "json",',
+        '    hdrs = glob(["include/nlohmann/**/*.hpp"]),',
+        '    includes = ["include"],',
+        ")",
+        "",
+    ]))
+
+debian_nlohmann_json = repository_rule(
+    implementation = _debian_nlohmann_json_impl,
+    local = True,
+    doc = "Debian's nlohmann-json3-dev as @nlohmann_json (header-only).",
+)
+
 def _debian_gtest_impl(rctx):
     libdir = _find_libdir(rctx, "libgtest.a")
     for h in ["gtest", "gmock"]:
@@ -153,7 +179,8 @@ debian_benchmark = repository_rule(
 )
 
 def ssh_proxy_debian_dependencies():
-    """Declares the three libraries; call from WORKSPACE unless the real ones are declared."""
+    """Declares the four libraries; call from WORKSPACE unless the real ones are declared."""
     debian_absl(name = "com_google_absl")
+    debian_nlohmann_json(name = "nlohmann_json")
     debian_gtest(name = "com_google_googletest")
     debian_benchmark(name = "com_github_google_benchmark")

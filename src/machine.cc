@@ -1,0 +1,511 @@
+#include "src/machine.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+#include "src/address.h"
+#include "src/syscalls.h"
+#include "src/unique_fd.h"
+
+namespace ssh_proxy {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr absl::string_view kNoSuchMachine = "io.systemd.Machine.NoSuchMachine";
+// How much of a hostile value a message shows (escaped).
+constexpr size_t kShownBytes = 200;
+
+// Shown returns `bytes` quoted and escaped for a message: "text", or, past
+// kShownBytes bytes, "text..." (N bytes).
+std::string Shown(absl::string_view bytes) {
+  if (bytes.size() <= kShownBytes) {
+    return absl::StrCat("\"", EscapeForMessage(bytes), "\"");
+  }
+  return absl::StrCat("\"", EscapeForMessage(bytes.substr(0, kShownBytes)),
+                      "...\" (", bytes.size(), " bytes)");
+}
+
+// ShownJson returns a JSON value as text for a message (never throws: invalid
+// UTF-8 cannot come out of the parser, and would be replaced anyway).
+std::string ShownJson(const Json& value) {
+  return Shown(value.dump(-1, ' ', false, Json::error_handler_t::replace));
+}
+
+// TypeName returns what `value` is, with its article: "an unsigned integer",
+// "a negative integer", "a number" (with a fraction or an exponent, or too
+// large for 64 bits), "a string", "a boolean", "an array", "an object", "null".
+const char* TypeName(const Json& value) {
+  if (value.is_number_unsigned()) return "an unsigned integer";
+  if (value.is_number_integer()) return "a negative integer";
+  if (value.is_number_float()) return "a number";
+  if (value.is_string()) return "a string";
+  if (value.is_boolean()) return "a boolean";
+  if (value.is_array()) return "an array";
+  if (value.is_object()) return "an object";
+  if (value.is_null()) return "null";
+  return "not a JSON value";
+}
+
+// Milliseconds left of the budget in `options`, 0 once spent; fits poll().
+int RemainingMs(const ConnectOptions& options, int64_t start_ms,
+                Syscalls& sys) {
+  const int64_t left = start_ms + options.timeout_ms - sys.NowMs();
+  return static_cast<int>(std::clamp<int64_t>(left, 0, options.timeout_ms));
+}
+
+std::string TimeoutText(int64_t ms) {
+  return ms % 1000 == 0 ? absl::StrCat(ms / 1000, "s") : absl::StrCat(ms, "ms");
+}
+
+void Log(const ConnectOptions& options, absl::string_view line) {
+  if (options.log) options.log(line);
+}
+
+absl::Status OsError(int err, absl::string_view what) {
+  const std::string message = absl::StrCat(what, ": ", ErrnoText(err));
+  switch (err) {
+    case EMFILE:
+    case ENFILE:
+    case ENOBUFS:
+    case ENOMEM:
+      return absl::ResourceExhaustedError(message);
+    default:
+      return absl::InternalError(message);
+  }
+}
+
+// Wait polls `fd` for `events` within the budget. OK when ready (or on an
+// error condition, which the next call reports), DeadlineExceeded when spent.
+absl::Status Wait(int fd, short events, const ConnectOptions& options,
+                  int64_t start_ms, Syscalls& sys, absl::string_view what) {
+  for (;;) {
+    const int remaining = RemainingMs(options, start_ms, sys);
+    if (remaining == 0) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          what, ": timed out after ", TimeoutText(options.timeout_ms)));
+    }
+    struct pollfd pfd = {fd, events, 0};
+    const int n = sys.Poll(&pfd, 1, remaining);
+    if (n > 0) return absl::OkStatus();
+    if (n < 0 && errno != EINTR) {
+      return OsError(errno, absl::StrCat(what, ": poll"));
+    }
+  }
+}
+
+// The outcome of connecting to one scope's socket.
+struct Connection {
+  UniqueFd fd;     // Valid if connected.
+  int absent = 0;  // Else the errno that says no machined listens there.
+};
+
+// ConnectMachined connects to `path`. A missing socket or directory, or one
+// nobody listens on, is not an error (absent is set); other failures are.
+absl::StatusOr<Connection> ConnectMachined(const std::string& path,
+                                           const ConnectOptions& options,
+                                           int64_t start_ms, Syscalls& sys,
+                                           absl::string_view what) {
+  Connection c;
+  c.fd = UniqueFd(
+      &sys, sys.Socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+  if (!c.fd.valid()) {
+    return OsError(errno, absl::StrCat(what, ": socket(AF_UNIX)"));
+  }
+  struct sockaddr_un addr;
+  std::memset(&addr, 0, sizeof(addr));
+  addr.sun_family = AF_UNIX;
+  // Both paths are far below sun_path's 108 bytes (a uid has 10 digits).
+  std::memcpy(addr.sun_path, path.data(),
+              std::min(path.size(), sizeof(addr.sun_path) - 1));
+  for (;;) {
+    if (sys.Connect(c.fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
+                    sizeof(addr)) == 0) {
+      return c;
+    }
+    const int err = errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN) {  // A full backlog: retry until it drains.
+      const int remaining = RemainingMs(options, start_ms, sys);
+      if (remaining == 0) {
+        return absl::DeadlineExceededError(
+            absl::StrCat(what, ": the backlog of ", path, " stayed full for ",
+                         TimeoutText(options.timeout_ms)));
+      }
+      sys.Poll(nullptr, 0, std::min(remaining, 5));
+      continue;
+    }
+    if (err == ENOENT || err == ENOTDIR || err == ECONNREFUSED) {
+      c.fd.reset();
+      c.absent = err;
+      return c;
+    }
+    return OsError(err, absl::StrCat(what, ": connect to ", path));
+  }
+}
+
+absl::Status SendAll(int fd, absl::string_view bytes,
+                     const ConnectOptions& options, int64_t start_ms,
+                     Syscalls& sys, absl::string_view what) {
+  while (!bytes.empty()) {
+    const ssize_t n =
+        sys.Send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      bytes.remove_prefix(static_cast<size_t>(n));
+      continue;
+    }
+    const int err = n < 0 ? errno : EIO;
+    if (err == EINTR) continue;
+    if (err == EAGAIN) {
+      absl::Status ready = Wait(fd, POLLOUT, options, start_ms, sys, what);
+      if (!ready.ok()) return ready;
+      continue;
+    }
+    if (err == EPIPE || err == ECONNRESET) {
+      return absl::UnavailableError(absl::StrCat(
+          what, ": systemd-machined closed the connection: ", ErrnoText(err)));
+    }
+    return OsError(err, absl::StrCat(what, ": send"));
+  }
+  return absl::OkStatus();
+}
+
+// Scope text for messages: "systemd-machined (user scope)".
+std::string Machined(MachineScope scope) {
+  return absl::StrCat("systemd-machined (", MachineScopeName(scope), " scope)");
+}
+
+// The parameters a reply may carry that we use; absent ones stay null.
+struct Fields {
+  const Json* name = nullptr;
+  const Json* vsock_cid = nullptr;
+  const Json* ssh_address = nullptr;
+  const Json* klass = nullptr;
+  const Json* service = nullptr;
+};
+
+// Field returns the member `key` of `object`, or nullptr if it is absent or
+// null (varlink's two spellings of "not set").
+const Json* Field(const Json& object, const char* key) {
+  auto it = object.find(key);
+  if (it == object.end() || it->is_null()) return nullptr;
+  return &*it;
+}
+
+}  // namespace
+
+absl::string_view MachineScopeName(MachineScope scope) {
+  return scope == MachineScope::kUser ? "user" : "system";
+}
+
+std::string MachinedSocketPath(MachineScope scope, uint32_t uid) {
+  if (scope == MachineScope::kUser) {
+    return absl::StrCat("/run/user/", uid,
+                        "/systemd/machine/io.systemd.Machine");
+  }
+  return "/run/systemd/machine/io.systemd.Machine";
+}
+
+std::string MachinedRequest(absl::string_view name) {
+  // NAME is [A-Za-z0-9.-] (address.h): nothing to escape in a JSON string.
+  std::string request = absl::StrCat(
+      R"({"method":"io.systemd.Machine.List","parameters":{"name":")", name,
+      R"("}})");
+  request.push_back('\0');
+  return request;
+}
+
+MachinedReplyReader::State MachinedReplyReader::Feed(absl::string_view chunk) {
+  if (state_ != State::kNeedMore) return state_;
+  const size_t nul = chunk.find('\0');
+  const absl::string_view body =
+      nul == absl::string_view::npos ? chunk : chunk.substr(0, nul);
+  const size_t room = kMaxMachinedReply - 1 - message_.size();
+  if (body.size() > room) {
+    message_.append(body.data(), room);
+    state_ = State::kTooLong;
+    return state_;
+  }
+  message_.append(body.data(), body.size());
+  // Full without a NUL: Room() is then 1, for the NUL alone.
+  if (nul != absl::string_view::npos) state_ = State::kComplete;
+  return state_;
+}
+
+size_t MachinedReplyReader::Room() const {
+  if (state_ != State::kNeedMore) return 0;
+  return kMaxMachinedReply - message_.size();  // The rest and the NUL.
+}
+
+absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
+                                          const Target& machine,
+                                          MachineScope scope, uint32_t uid) {
+  const std::string what =
+      absl::StrCat("cannot resolve machine/", machine.name, ": ");
+  const std::string from = Machined(scope);
+  auto protocol = [&](absl::string_view problem) {
+    return absl::DataLossError(
+        absl::StrCat(what, "protocol error from ", from, ": ", problem));
+  };
+  const Json reply = Json::parse(message.begin(), message.end(), nullptr,
+                                 /*allow_exceptions=*/false);
+  if (reply.is_discarded()) {
+    return protocol(
+        absl::StrCat("the reply is not valid JSON: ", Shown(message)));
+  }
+  if (!reply.is_object()) {
+    return protocol(absl::StrCat("the reply is ", TypeName(reply),
+                                 ", not an object: ", ShownJson(reply)));
+  }
+  if (const Json* error = Field(reply, "error")) {
+    if (!error->is_string()) {
+      return protocol(absl::StrCat("\"error\" is ", TypeName(*error),
+                                   ", not a string: ", ShownJson(*error)));
+    }
+    const std::string& name = error->get_ref<const std::string&>();
+    if (name == kNoSuchMachine) {
+      return absl::NotFoundError(absl::StrCat(what, "no machine named ",
+                                              machine.name, " (", from, ")"));
+    }
+    return absl::UnavailableError(
+        absl::StrCat(what, from, " answered with error ", Shown(name)));
+  }
+  const Json* parameters = Field(reply, "parameters");
+  if (parameters == nullptr) {
+    return protocol(
+        absl::StrCat("the reply has neither \"error\" nor "
+                     "\"parameters\": ",
+                     Shown(message)));
+  }
+  if (!parameters->is_object()) {
+    return protocol(absl::StrCat("\"parameters\" is ", TypeName(*parameters),
+                                 ", not an object: ", ShownJson(*parameters)));
+  }
+  // Strict about the fields we use, whatever the branch; the others (leader,
+  // timestamp, unit, ...) are ignored whatever their type.
+  Fields f;
+  f.name = Field(*parameters, "name");
+  f.vsock_cid = Field(*parameters, "vSockCid");
+  f.ssh_address = Field(*parameters, "sshAddress");
+  f.klass = Field(*parameters, "class");
+  f.service = Field(*parameters, "service");
+  struct StringField {
+    const char* key;
+    const Json* value;
+  };
+  for (const StringField& s :
+       {StringField{"name", f.name}, StringField{"sshAddress", f.ssh_address},
+        StringField{"class", f.klass}, StringField{"service", f.service}}) {
+    if (s.value != nullptr && !s.value->is_string()) {
+      return protocol(absl::StrCat("\"", s.key, "\" is ", TypeName(*s.value),
+                                   ", not a string: ", ShownJson(*s.value)));
+    }
+  }
+  if (f.name == nullptr) {
+    return protocol("the reply has no \"name\"");
+  }
+  const std::string& name = f.name->get_ref<const std::string&>();
+  if (name != machine.name) {
+    return protocol(absl::StrCat("the reply is about machine ", Shown(name),
+                                 ", not ", machine.name));
+  }
+  Target target;
+  target.port = machine.port;
+  if (f.vsock_cid != nullptr) {
+    if (!f.vsock_cid->is_number_unsigned()) {
+      return protocol(
+          absl::StrCat("\"vSockCid\" is ", TypeName(*f.vsock_cid),
+                       ", not an unsigned integer: ", ShownJson(*f.vsock_cid)));
+    }
+    const uint64_t cid = f.vsock_cid->get<uint64_t>();
+    if (cid >= kVsockCidAny) {
+      return protocol(absl::StrCat("\"vSockCid\" ", cid,
+                                   " is out of range (the highest CID is "
+                                   "4294967294)"));
+    }
+    target.kind = TargetKind::kVsock;
+    target.cid = static_cast<uint32_t>(cid);
+    return target;
+  }
+  if (f.ssh_address != nullptr) {
+    const std::string& address = f.ssh_address->get_ref<const std::string&>();
+    // Our own grammar, minus the kinds that would make this recursive.
+    const size_t sep = address.find_first_of("/%");
+    const absl::string_view prefix = absl::string_view(address).substr(0, sep);
+    if (address == ".host" ||
+        (sep != std::string::npos && prefix == "machine")) {
+      return protocol(absl::StrCat(
+          "\"sshAddress\" ", Shown(address),
+          " is not allowed there: it must be a unix/, vsock/ or vsock-mux/ "
+          "address"));
+    }
+    absl::StatusOr<Target> parsed =
+        ParseTarget(address, absl::StrCat(machine.port));
+    if (!parsed.ok()) {
+      // The grammar's message quotes the whole address; the value is shown
+      // (cut) once, then the rule it broke (cut too: a suggestion repeats it).
+      absl::string_view rule = parsed.status().message();
+      const std::string quoted =
+          absl::StrCat("HOST \"", EscapeForMessage(address), "\": ");
+      if (absl::StartsWith(rule, quoted)) rule.remove_prefix(quoted.size());
+      return protocol(absl::StrCat(
+          "\"sshAddress\" ", Shown(address),
+          " is not an address ssh-proxy accepts: ", rule.substr(0, kShownBytes),
+          rule.size() > kShownBytes ? "..." : ""));
+    }
+    return parsed;
+  }
+  const bool nspawn =
+      f.klass != nullptr && f.service != nullptr &&
+      f.klass->get_ref<const std::string&>() == "container" &&
+      f.service->get_ref<const std::string&>() == "systemd-nspawn";
+  if (nspawn) {
+    target.kind = TargetKind::kUnix;
+    // runtime_directory_generic(scope, "systemd/nspawn/unix-export") + NAME
+    // + "ssh", as systemd's ssh-proxy.c builds it.
+    const std::string runtime = scope == MachineScope::kUser
+                                    ? absl::StrCat("/run/user/", uid)
+                                    : std::string("/run");
+    target.path = absl::StrCat(runtime, "/systemd/nspawn/unix-export/",
+                               machine.name, "/ssh");
+    return target;
+  }
+  return absl::UnavailableError(absl::StrCat(
+      what, "machine ", machine.name, " has no SSH address (", from,
+      " gives no vSockCid, no sshAddress, and it is not a systemd-nspawn "
+      "container; class ",
+      f.klass != nullptr ? Shown(f.klass->get_ref<const std::string&>())
+                         : "not given",
+      ")"));
+}
+
+absl::StatusOr<std::string> ReadMachinedReply(int fd,
+                                              const ConnectOptions& options,
+                                              Syscalls& sys,
+                                              absl::string_view what) {
+  const int64_t start_ms =
+      options.start_ms >= 0 ? options.start_ms : sys.NowMs();
+  MachinedReplyReader reader;
+  char buf[4096];
+  for (;;) {
+    const size_t want = std::min(sizeof(buf), reader.Room());
+    const ssize_t n = sys.Recv(fd, buf, want, MSG_DONTWAIT);
+    if (n > 0) {
+      switch (reader.Feed(absl::string_view(buf, static_cast<size_t>(n)))) {
+        case MachinedReplyReader::State::kComplete:
+          return reader.message();
+        case MachinedReplyReader::State::kTooLong:
+          return absl::DataLossError(absl::StrCat(
+              what,
+              ": protocol error from systemd-machined: the reply is "
+              "longer than ",
+              kMaxMachinedReply, " bytes: ", Shown(reader.message())));
+        case MachinedReplyReader::State::kNeedMore:
+          break;
+      }
+      continue;
+    }
+    const int err = n == 0 ? 0 : errno;
+    if (err == EINTR) continue;
+    if (err == EAGAIN) {
+      absl::Status ready = Wait(fd, POLLIN, options, start_ms, sys,
+                                absl::StrCat(what, ": waiting for the reply"));
+      if (!ready.ok()) return ready;
+      continue;
+    }
+    if (err == 0 || err == ECONNRESET) {
+      if (reader.message().empty()) {
+        return absl::UnavailableError(absl::StrCat(
+            what, ": systemd-machined closed the connection without a reply"));
+      }
+      return absl::DataLossError(
+          absl::StrCat(what,
+                       ": protocol error from systemd-machined: the connection "
+                       "closed in the middle of the reply ",
+                       Shown(reader.message())));
+    }
+    return OsError(err, absl::StrCat(what, ": recv"));
+  }
+}
+
+absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
+                                      const ConnectOptions& options,
+                                      Syscalls& sys) {
+  const std::string what =
+      absl::StrCat("cannot resolve machine/", machine.name);
+  if (machine.kind != TargetKind::kMachine) {
+    return absl::InternalError(absl::StrCat(what, ": not a machine/ target"));
+  }
+  ConnectOptions budget = options;
+  if (budget.start_ms < 0) budget.start_ms = sys.NowMs();
+  const std::string request = MachinedRequest(machine.name);
+  std::string absent_text;  // Why each scope has no machined, for the message.
+  std::string no_such;      // The scopes that answered NoSuchMachine.
+  for (const MachineScope scope :
+       {MachineScope::kUser, MachineScope::kSystem}) {
+    const std::string path = MachinedSocketPath(scope, uid);
+    const std::string from = Machined(scope);
+    Log(options, absl::StrCat("asking ", from, " at ", path, " about machine ",
+                              machine.name));
+    absl::StatusOr<Connection> c =
+        ConnectMachined(path, budget, budget.start_ms, sys, what);
+    if (!c.ok()) return c.status();
+    if (!c->fd.valid()) {
+      Log(options, absl::StrCat(from, " is not running: ", path, ": ",
+                                ErrnoText(c->absent)));
+      absl::StrAppend(&absent_text, absent_text.empty() ? "" : "; ",
+                      MachineScopeName(scope), " scope: ", path, ": ",
+                      ErrnoText(c->absent));
+      continue;
+    }
+    absl::Status sent =
+        SendAll(c->fd.get(), request, budget, budget.start_ms, sys, what);
+    if (!sent.ok()) return sent;
+    // Connected and asked: from here on the bytes are machined's.
+    absl::StatusOr<std::string> reply =
+        ReadMachinedReply(c->fd.get(), budget, sys, what);
+    if (!reply.ok()) return reply.status();
+    c->fd.reset();
+    Log(options, absl::StrCat(from, " replied: ", Shown(*reply)));
+    absl::StatusOr<Target> target =
+        ParseMachinedReply(*reply, machine, scope, uid);
+    if (target.ok()) {
+      Log(options, absl::StrCat("machine/", machine.name, " is ",
+                                DescribeTarget(*target), " (from ", from, ")"));
+      return target;
+    }
+    if (target.status().code() != absl::StatusCode::kNotFound) {
+      return target.status();
+    }
+    Log(options, absl::StrCat(from, " has no machine ", machine.name));
+    absl::StrAppend(&no_such, no_such.empty() ? "" : " and ",
+                    MachineScopeName(scope));
+  }
+  if (no_such.empty()) {
+    return absl::UnavailableError(absl::StrCat(
+        what, ": systemd-machined is not running (", absent_text, ")"));
+  }
+  return absl::NotFoundError(absl::StrCat(
+      what, ": no machine named ", machine.name,
+      " (asked systemd-machined in the ", no_such, " scope",
+      no_such.find(' ') != std::string::npos ? "s" : "",
+      absent_text.empty() ? "" : absl::StrCat("; not running: ", absent_text),
+      ")"));
+}
+
+}  // namespace ssh_proxy
