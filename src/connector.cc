@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "src/address.h"
+#include "src/deadline.h"
 #include "src/mux_reply.h"
 #include "src/syscalls.h"
 #include "src/unique_fd.h"
@@ -52,56 +53,13 @@ absl::Status ErrnoStatus(int err, absl::string_view what) {
   }
 }
 
-// A deadline on the injected monotonic clock: options.timeout_ms after
-// options.start_ms (or after now, if unset).
-class Deadline {
- public:
-  Deadline(Syscalls& sys, const ConnectOptions& options)
-      : sys_(sys),
-        end_ms_((options.start_ms >= 0 ? options.start_ms : sys.NowMs()) +
-                options.timeout_ms),
-        timeout_ms_(options.timeout_ms) {}
-  // RemainingMs returns the milliseconds left, 0 once expired; fits poll()'s
-  // int.
-  int RemainingMs() const {
-    const int64_t left = end_ms_ - sys_.NowMs();
-    return static_cast<int>(std::clamp<int64_t>(left, 0, timeout_ms_));
-  }
-  int64_t timeout_ms() const { return timeout_ms_; }
-
- private:
-  Syscalls& sys_;
-  const int64_t end_ms_;
-  const int64_t timeout_ms_;
-};
-
-std::string TimeoutText(const Deadline& deadline) {
-  const int64_t ms = deadline.timeout_ms();
-  return ms % 1000 == 0 ? absl::StrCat(ms / 1000, "s") : absl::StrCat(ms, "ms");
+// The budget of `options` (see ConnectOptions).
+Deadline BudgetOf(Syscalls& sys, const ConnectOptions& options) {
+  return Deadline(sys, options.start_ms, options.timeout_ms);
 }
 
 void Log(const ConnectOptions& options, absl::string_view line) {
   if (options.log) options.log(line);
-}
-
-// WaitFor polls `fd` for `events` until it is ready or the deadline passes.
-// Returns OK when ready (or on POLLERR/POLLHUP, which the next call reports),
-// DeadlineExceeded when the time is up.
-absl::Status WaitFor(Syscalls& sys, int fd, short events,
-                     const Deadline& deadline, absl::string_view what) {
-  for (;;) {
-    const int remaining = deadline.RemainingMs();
-    if (remaining == 0) {
-      return absl::DeadlineExceededError(
-          absl::StrCat(what, ": timed out after ", TimeoutText(deadline)));
-    }
-    struct pollfd pfd = {fd, events, 0};
-    const int n = sys.Poll(&pfd, 1, remaining);
-    if (n > 0) return absl::OkStatus();
-    if (n < 0 && errno != EINTR) {
-      return ErrnoStatus(errno, absl::StrCat(what, ": poll"));
-    }
-  }
 }
 
 // SleepMs waits `ms` milliseconds (or less if interrupted) on the injected
@@ -124,7 +82,7 @@ absl::Status ConnectSocket(Syscalls& sys, int fd, const struct sockaddr* addr,
       if (remaining == 0) {
         return absl::DeadlineExceededError(
             absl::StrCat(what, ": the listener's backlog stayed full for ",
-                         TimeoutText(deadline)));
+                         deadline.TimeoutText()));
       }
       SleepMs(sys, std::min(remaining, 5));
       continue;
@@ -449,10 +407,10 @@ std::string TargetName(const Target& target) {
 
 absl::StatusOr<UniqueFd> Connect(const Target& target,
                                  const ConnectOptions& options, Syscalls& sys) {
-  const Deadline deadline(sys, options);
+  const Deadline deadline = BudgetOf(sys, options);
   const std::string name = TargetName(target);
   Log(options, absl::StrCat("connecting to ", name, " (timeout ",
-                            TimeoutText(deadline), ")"));
+                            deadline.TimeoutText(), ")"));
   absl::StatusOr<UniqueFd> fd =
       OpenSocket(target, deadline, options, sys, name);
   if (!fd.ok()) return fd.status();
@@ -532,7 +490,7 @@ absl::Status HandOff(int out_fd, int fd, const Target& target,
   cmsg->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
 
-  const Deadline deadline(sys, options);
+  const Deadline deadline = BudgetOf(sys, options);
   for (;;) {
     // MSG_DONTWAIT, not O_NONBLOCK: stdout's file status flags are shared with
     // ssh. A blocking sendmsg on a full socket nobody reads would never end.

@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
 #include "src/address.h"
+#include "src/deadline.h"
 #include "src/syscalls.h"
 #include "src/unique_fd.h"
 
@@ -62,17 +63,6 @@ const char* TypeName(const Json& value) {
   return "not a JSON value";
 }
 
-// Milliseconds left of the budget in `options`, 0 once spent; fits poll().
-int RemainingMs(const ConnectOptions& options, int64_t start_ms,
-                Syscalls& sys) {
-  const int64_t left = start_ms + options.timeout_ms - sys.NowMs();
-  return static_cast<int>(std::clamp<int64_t>(left, 0, options.timeout_ms));
-}
-
-std::string TimeoutText(int64_t ms) {
-  return ms % 1000 == 0 ? absl::StrCat(ms / 1000, "s") : absl::StrCat(ms, "ms");
-}
-
 void Log(const ConnectOptions& options, absl::string_view line) {
   if (options.log) options.log(line);
 }
@@ -90,25 +80,6 @@ absl::Status OsError(int err, absl::string_view what) {
   }
 }
 
-// Wait polls `fd` for `events` within the budget. OK when ready (or on an
-// error condition, which the next call reports), DeadlineExceeded when spent.
-absl::Status Wait(int fd, short events, const ConnectOptions& options,
-                  int64_t start_ms, Syscalls& sys, absl::string_view what) {
-  for (;;) {
-    const int remaining = RemainingMs(options, start_ms, sys);
-    if (remaining == 0) {
-      return absl::DeadlineExceededError(absl::StrCat(
-          what, ": timed out after ", TimeoutText(options.timeout_ms)));
-    }
-    struct pollfd pfd = {fd, events, 0};
-    const int n = sys.Poll(&pfd, 1, remaining);
-    if (n > 0) return absl::OkStatus();
-    if (n < 0 && errno != EINTR) {
-      return OsError(errno, absl::StrCat(what, ": poll"));
-    }
-  }
-}
-
 // The outcome of connecting to one scope's socket.
 struct Connection {
   UniqueFd fd;     // Valid if connected.
@@ -118,8 +89,8 @@ struct Connection {
 // ConnectMachined connects to `path`. A missing socket or directory, or one
 // nobody listens on, is not an error (absent is set); other failures are.
 absl::StatusOr<Connection> ConnectMachined(const std::string& path,
-                                           const ConnectOptions& options,
-                                           int64_t start_ms, Syscalls& sys,
+                                           const Deadline& deadline,
+                                           Syscalls& sys,
                                            absl::string_view what) {
   Connection c;
   c.fd = UniqueFd(
@@ -141,11 +112,11 @@ absl::StatusOr<Connection> ConnectMachined(const std::string& path,
     const int err = errno;
     if (err == EINTR) continue;
     if (err == EAGAIN) {  // A full backlog: retry until it drains.
-      const int remaining = RemainingMs(options, start_ms, sys);
+      const int remaining = deadline.RemainingMs();
       if (remaining == 0) {
         return absl::DeadlineExceededError(
             absl::StrCat(what, ": the backlog of ", path, " stayed full for ",
-                         TimeoutText(options.timeout_ms)));
+                         deadline.TimeoutText()));
       }
       sys.Poll(nullptr, 0, std::min(remaining, 5));
       continue;
@@ -159,8 +130,7 @@ absl::StatusOr<Connection> ConnectMachined(const std::string& path,
   }
 }
 
-absl::Status SendAll(int fd, absl::string_view bytes,
-                     const ConnectOptions& options, int64_t start_ms,
+absl::Status SendAll(int fd, absl::string_view bytes, const Deadline& deadline,
                      Syscalls& sys, absl::string_view what) {
   while (!bytes.empty()) {
     const ssize_t n =
@@ -172,7 +142,7 @@ absl::Status SendAll(int fd, absl::string_view bytes,
     const int err = n < 0 ? errno : EIO;
     if (err == EINTR) continue;
     if (err == EAGAIN) {
-      absl::Status ready = Wait(fd, POLLOUT, options, start_ms, sys, what);
+      absl::Status ready = WaitFor(sys, fd, POLLOUT, deadline, what);
       if (!ready.ok()) return ready;
       continue;
     }
@@ -398,8 +368,7 @@ absl::StatusOr<std::string> ReadMachinedReply(int fd,
                                               const ConnectOptions& options,
                                               Syscalls& sys,
                                               absl::string_view what) {
-  const int64_t start_ms =
-      options.start_ms >= 0 ? options.start_ms : sys.NowMs();
+  const Deadline deadline(sys, options.start_ms, options.timeout_ms);
   MachinedReplyReader reader;
   char buf[4096];
   for (;;) {
@@ -423,8 +392,9 @@ absl::StatusOr<std::string> ReadMachinedReply(int fd,
     const int err = n == 0 ? 0 : errno;
     if (err == EINTR) continue;
     if (err == EAGAIN) {
-      absl::Status ready = Wait(fd, POLLIN, options, start_ms, sys,
-                                absl::StrCat(what, ": waiting for the reply"));
+      absl::Status ready =
+          WaitFor(sys, fd, POLLIN, deadline,
+                  absl::StrCat(what, ": waiting for the reply"));
       if (!ready.ok()) return ready;
       continue;
     }
@@ -451,8 +421,10 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
   if (machine.kind != TargetKind::kMachine) {
     return absl::InternalError(absl::StrCat(what, ": not a machine/ target"));
   }
+  // One budget for both scopes: fixed now if the caller did not start it.
   ConnectOptions budget = options;
   if (budget.start_ms < 0) budget.start_ms = sys.NowMs();
+  const Deadline deadline(sys, budget.start_ms, budget.timeout_ms);
   const std::string request = MachinedRequest(machine.name);
   std::string absent_text;  // Why each scope has no machined, for the message.
   std::string no_such;      // The scopes that answered NoSuchMachine.
@@ -462,8 +434,7 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
     const std::string from = Machined(scope);
     Log(options, absl::StrCat("asking ", from, " at ", path, " about machine ",
                               machine.name));
-    absl::StatusOr<Connection> c =
-        ConnectMachined(path, budget, budget.start_ms, sys, what);
+    absl::StatusOr<Connection> c = ConnectMachined(path, deadline, sys, what);
     if (!c.ok()) return c.status();
     if (!c->fd.valid()) {
       Log(options, absl::StrCat(from, " is not running: ", path, ": ",
@@ -473,8 +444,7 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
                       ErrnoText(c->absent));
       continue;
     }
-    absl::Status sent =
-        SendAll(c->fd.get(), request, budget, budget.start_ms, sys, what);
+    absl::Status sent = SendAll(c->fd.get(), request, deadline, sys, what);
     if (!sent.ok()) return sent;
     // Connected and asked: from here on the bytes are machined's.
     absl::StatusOr<std::string> reply =
