@@ -113,6 +113,86 @@ absl::StatusOr<Confinement> ConfineStage2() {
   return ConfineToOpenDescriptors();
 }
 
+// MakeConnectOptions sets the one --timeout budget for every step (asking
+// machined, connecting, the handshake and the hand-off), starting now, and
+// with -v the debug log on stderr, which first says which standard
+// descriptors were closed at start.
+ConnectOptions MakeConnectOptions(const Options& options, int closed_std_fds,
+                                  Syscalls& sys) {
+  ConnectOptions connect_options;
+  connect_options.timeout_ms = options.timeout_ms;
+  connect_options.start_ms = sys.NowMs();
+  if (options.verbose) {
+    connect_options.log = [](absl::string_view line) {
+      WriteAll(STDERR_FILENO, absl::StrCat("ssh-proxy: debug: ", line, "\n"));
+    };
+    if (closed_std_fds != 0) {
+      connect_options.log(
+          absl::StrCat("standard descriptor(s) closed at start, now /dev/null:",
+                       (closed_std_fds & 1) ? " stdin" : "",
+                       (closed_std_fds & 2) ? " stdout" : "",
+                       (closed_std_fds & 4) ? " stderr" : ""));
+    }
+  }
+  return connect_options;
+}
+
+// ConnectAndDeliver connects to `target` and hands the connection to ssh, or
+// relays it (--relay, or a stdout that cannot carry a descriptor); stage 2 of
+// the confinement starts as soon as the socket is connected. Returns the exit
+// code.
+int ConnectAndDeliver(const Target& target, const Options& options,
+                      ConnectOptions& connect_options, Syscalls& sys) {
+  // Decided before connecting: a connection that cannot be handed over is
+  // wasted on the target. --relay needs no check.
+  bool relay = options.mode == Options::Mode::kRelay;
+  if (!relay) {
+    absl::Status fd_passable = CheckHandOffFd(STDOUT_FILENO, target, sys);
+    if (!fd_passable.ok()) {
+      if (options.mode == Options::Mode::kFdPass) return Fail(fd_passable);
+      relay = true;  // kAuto: stdout cannot carry an fd.
+    }
+  }
+  // The relay opens what it needs (a terminal's own descriptor, its pipes)
+  // now: stage 2 forbids opening anything.
+  RelayEnds relay_ends;
+  if (relay) relay_ends = PrepareRelay(STDIN_FILENO, STDOUT_FILENO, sys);
+  // Stage 2, once connected and before a byte from the target is read: I/O on
+  // the descriptors we hold, nothing else.
+  connect_options.after_connect = [&connect_options]() -> absl::Status {
+    absl::StatusOr<Confinement> stage2 = ConfineStage2();
+    if (!stage2.ok()) return stage2.status();
+    if (connect_options.log) connect_options.log(stage2->summary);
+    AfterConfining(2);
+    return absl::OkStatus();
+  };
+  absl::StatusOr<UniqueFd> fd = Connect(target, connect_options, sys);
+  if (!fd.ok()) return Fail(fd.status());
+  if (!relay) {
+    absl::Status handed =
+        HandOff(STDOUT_FILENO, fd->get(), target, connect_options, sys);
+    if (!handed.ok()) return Fail(handed);
+    if (connect_options.log)
+      connect_options.log("passed the connection to ssh");
+    return kExitOk;
+  }
+  if (connect_options.log) {
+    connect_options.log(options.mode == Options::Mode::kRelay
+                            ? "relaying (--relay)"
+                            : "relaying (stdout is not a UNIX socket)");
+  }
+  RelayStats stats;
+  absl::Status relayed =
+      Relay(std::move(relay_ends), fd->get(), TargetName(target), sys, &stats);
+  if (!relayed.ok()) return Fail(relayed);
+  if (connect_options.log) {
+    connect_options.log(absl::StrCat("relay ended: ", stats.to_socket,
+                                     " bytes to the socket, ",
+                                     stats.from_socket, " bytes from it"));
+  }
+  return kExitOk;
+}
+
 int Run(int argc, char** argv) {
   const int closed_std_fds = SanitizeStdFds();
   if (closed_std_fds < 0) {
@@ -139,23 +219,8 @@ int Run(int argc, char** argv) {
   absl::StatusOr<Target> target = ParseTarget(options->host, options->port);
   if (!target.ok()) return Fail(target.status());
   Syscalls& sys = RealSyscalls();
-  ConnectOptions connect_options;
-  connect_options.timeout_ms = options->timeout_ms;
-  // One --timeout for every step: asking machined, connecting, the handshake
-  // and the hand-off.
-  connect_options.start_ms = sys.NowMs();
-  if (options->verbose) {
-    connect_options.log = [](absl::string_view line) {
-      WriteAll(STDERR_FILENO, absl::StrCat("ssh-proxy: debug: ", line, "\n"));
-    };
-    if (closed_std_fds != 0) {
-      connect_options.log(
-          absl::StrCat("standard descriptor(s) closed at start, now /dev/null:",
-                       (closed_std_fds & 1) ? " stdin" : "",
-                       (closed_std_fds & 2) ? " stdout" : "",
-                       (closed_std_fds & 4) ? " stderr" : ""));
-    }
-  }
+  ConnectOptions connect_options =
+      MakeConnectOptions(*options, closed_std_fds, sys);
   // A reader that goes away must surface as EPIPE, not kill us: ssh usually
   // leaves SIGPIPE ignored for us, but that is not promised. Set before
   // confining: rt_sigaction is on the allowlists for SIGABRT only.
@@ -179,54 +244,7 @@ int Run(int argc, char** argv) {
     return Print(absl::StrCat(DescribeTarget(*target), "\n"),
                  stdout_was_closed);
   }
-  // Decided before connecting: a connection that cannot be handed over is
-  // wasted on the target. --relay needs no check.
-  bool relay = options->mode == Options::Mode::kRelay;
-  if (!relay) {
-    absl::Status fd_passable = CheckHandOffFd(STDOUT_FILENO, *target, sys);
-    if (!fd_passable.ok()) {
-      if (options->mode == Options::Mode::kFdPass) return Fail(fd_passable);
-      relay = true;  // kAuto: stdout cannot carry an fd.
-    }
-  }
-  // The relay opens what it needs (a terminal's own descriptor, its pipes)
-  // now: stage 2 forbids opening anything.
-  RelayEnds relay_ends;
-  if (relay) relay_ends = PrepareRelay(STDIN_FILENO, STDOUT_FILENO, sys);
-  // Stage 2, once connected and before a byte from the target is read: I/O on
-  // the descriptors we hold, nothing else.
-  connect_options.after_connect = [&connect_options]() -> absl::Status {
-    absl::StatusOr<Confinement> stage2 = ConfineStage2();
-    if (!stage2.ok()) return stage2.status();
-    if (connect_options.log) connect_options.log(stage2->summary);
-    AfterConfining(2);
-    return absl::OkStatus();
-  };
-  absl::StatusOr<UniqueFd> fd = Connect(*target, connect_options, sys);
-  if (!fd.ok()) return Fail(fd.status());
-  if (!relay) {
-    absl::Status handed =
-        HandOff(STDOUT_FILENO, fd->get(), *target, connect_options, sys);
-    if (!handed.ok()) return Fail(handed);
-    if (connect_options.log)
-      connect_options.log("passed the connection to ssh");
-    return kExitOk;
-  }
-  if (connect_options.log) {
-    connect_options.log(options->mode == Options::Mode::kRelay
-                            ? "relaying (--relay)"
-                            : "relaying (stdout is not a UNIX socket)");
-  }
-  RelayStats stats;
-  absl::Status relayed =
-      Relay(std::move(relay_ends), fd->get(), TargetName(*target), sys, &stats);
-  if (!relayed.ok()) return Fail(relayed);
-  if (connect_options.log) {
-    connect_options.log(absl::StrCat("relay ended: ", stats.to_socket,
-                                     " bytes to the socket, ",
-                                     stats.from_socket, " bytes from it"));
-  }
-  return kExitOk;
+  return ConnectAndDeliver(*target, *options, connect_options, sys);
 }
 
 }  // namespace
