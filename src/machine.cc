@@ -222,29 +222,35 @@ size_t MachinedReplyReader::Room() const {
   return kMaxMachinedReply - message_.size();  // The rest and the NUL.
 }
 
-absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
-                                          const Target& machine,
-                                          MachineScope scope, uint32_t uid) {
-  const std::string what =
-      absl::StrCat("cannot resolve machine/", machine.name, ": ");
-  const std::string from = Machined(scope);
-  auto protocol = [&](absl::string_view problem) {
-    return absl::DataLossError(
-        absl::StrCat(what, "protocol error from ", from, ": ", problem));
-  };
-  const Json reply = Json::parse(message.begin(), message.end(), nullptr,
-                                 /*allow_exceptions=*/false);
+// Protocol returns the 76 error for a reply that breaks protocol.
+absl::Status Protocol(absl::string_view what, absl::string_view from,
+                      absl::string_view problem) {
+  return absl::DataLossError(
+      absl::StrCat(what, "protocol error from ", from, ": ", problem));
+}
+
+// ReplyParameters checks the envelope of a reply: valid JSON, an object, and
+// either "error" (NoSuchMachine -> NotFound, another -> Unavailable) or an
+// object "parameters", which it returns.
+absl::StatusOr<const Json*> ReplyParameters(const Json& reply,
+                                            absl::string_view message,
+                                            const Target& machine,
+                                            absl::string_view what,
+                                            absl::string_view from) {
   if (reply.is_discarded()) {
-    return protocol(
+    return Protocol(
+        what, from,
         absl::StrCat("the reply is not valid JSON: ", Shown(message)));
   }
   if (!reply.is_object()) {
-    return protocol(absl::StrCat("the reply is ", TypeName(reply),
+    return Protocol(what, from,
+                    absl::StrCat("the reply is ", TypeName(reply),
                                  ", not an object: ", ShownJson(reply)));
   }
   if (const Json* error = Field(reply, "error")) {
     if (!error->is_string()) {
-      return protocol(absl::StrCat("\"error\" is ", TypeName(*error),
+      return Protocol(what, from,
+                      absl::StrCat("\"error\" is ", TypeName(*error),
                                    ", not a string: ", ShownJson(*error)));
     }
     const std::string& name = error->get_ref<const std::string&>();
@@ -257,23 +263,31 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
   }
   const Json* parameters = Field(reply, "parameters");
   if (parameters == nullptr) {
-    return protocol(
-        absl::StrCat("the reply has neither \"error\" nor "
-                     "\"parameters\": ",
-                     Shown(message)));
+    return Protocol(what, from,
+                    absl::StrCat("the reply has neither \"error\" nor "
+                                 "\"parameters\": ",
+                                 Shown(message)));
   }
   if (!parameters->is_object()) {
-    return protocol(absl::StrCat("\"parameters\" is ", TypeName(*parameters),
+    return Protocol(what, from,
+                    absl::StrCat("\"parameters\" is ", TypeName(*parameters),
                                  ", not an object: ", ShownJson(*parameters)));
   }
-  // Strict about the fields we use, whatever the branch; the others (leader,
-  // timestamp, unit, ...) are ignored whatever their type.
+  return parameters;
+}
+
+// ReadFields takes the fields we use from `parameters`, strict about their
+// types whatever the branch (the others, leader, timestamp, unit, ..., are
+// ignored whatever their type), and checks that the reply is about `machine`.
+absl::StatusOr<Fields> ReadFields(const Json& parameters, const Target& machine,
+                                  absl::string_view what,
+                                  absl::string_view from) {
   Fields f;
-  f.name = Field(*parameters, "name");
-  f.vsock_cid = Field(*parameters, "vSockCid");
-  f.ssh_address = Field(*parameters, "sshAddress");
-  f.klass = Field(*parameters, "class");
-  f.service = Field(*parameters, "service");
+  f.name = Field(parameters, "name");
+  f.vsock_cid = Field(parameters, "vSockCid");
+  f.ssh_address = Field(parameters, "sshAddress");
+  f.klass = Field(parameters, "class");
+  f.service = Field(parameters, "service");
   struct StringField {
     const char* key;
     const Json* value;
@@ -282,85 +296,125 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
        {StringField{"name", f.name}, StringField{"sshAddress", f.ssh_address},
         StringField{"class", f.klass}, StringField{"service", f.service}}) {
     if (s.value != nullptr && !s.value->is_string()) {
-      return protocol(absl::StrCat("\"", s.key, "\" is ", TypeName(*s.value),
+      return Protocol(what, from,
+                      absl::StrCat("\"", s.key, "\" is ", TypeName(*s.value),
                                    ", not a string: ", ShownJson(*s.value)));
     }
   }
-  if (f.name == nullptr) {
-    return protocol("the reply has no \"name\"");
-  }
+  if (f.name == nullptr)
+    return Protocol(what, from, "the reply has no \"name\"");
   const std::string& name = f.name->get_ref<const std::string&>();
   if (name != machine.name) {
-    return protocol(absl::StrCat("the reply is about machine ", Shown(name),
+    return Protocol(what, from,
+                    absl::StrCat("the reply is about machine ", Shown(name),
                                  ", not ", machine.name));
   }
-  Target target;
-  target.port = machine.port;
-  if (f.vsock_cid != nullptr) {
-    if (!f.vsock_cid->is_number_unsigned()) {
-      return protocol(
-          absl::StrCat("\"vSockCid\" is ", TypeName(*f.vsock_cid),
-                       ", not an unsigned integer: ", ShownJson(*f.vsock_cid)));
-    }
-    const uint64_t cid = f.vsock_cid->get<uint64_t>();
-    if (cid >= kVsockCidAny) {
-      return protocol(absl::StrCat("\"vSockCid\" ", cid,
-                                   " is out of range (the highest CID is "
-                                   "4294967294)"));
-    }
-    target.kind = TargetKind::kVsock;
-    target.cid = static_cast<uint32_t>(cid);
-    return target;
+  return f;
+}
+
+// TargetFromCid: vsock/CID with the machine's PORT.
+absl::StatusOr<Target> TargetFromCid(const Json& cid_value,
+                                     const Target& machine,
+                                     absl::string_view what,
+                                     absl::string_view from) {
+  if (!cid_value.is_number_unsigned()) {
+    return Protocol(
+        what, from,
+        absl::StrCat("\"vSockCid\" is ", TypeName(cid_value),
+                     ", not an unsigned integer: ", ShownJson(cid_value)));
   }
-  if (f.ssh_address != nullptr) {
-    const std::string& address = f.ssh_address->get_ref<const std::string&>();
-    // Our own grammar, minus the kinds that would make this recursive.
-    const size_t sep = address.find_first_of("/%");
-    const absl::string_view prefix = absl::string_view(address).substr(0, sep);
-    if (address == ".host" ||
-        (sep != std::string::npos && prefix == "machine")) {
-      return protocol(absl::StrCat(
-          "\"sshAddress\" ", Shown(address),
-          " is not allowed there: it must be a unix/, vsock/ or vsock-mux/ "
-          "address"));
-    }
-    absl::StatusOr<Target> parsed =
-        ParseTarget(address, absl::StrCat(machine.port));
-    if (!parsed.ok()) {
-      // The grammar's message quotes the whole address; the value is shown
-      // (cut) once, then the rule it broke (cut too: a suggestion repeats it).
-      absl::string_view rule = parsed.status().message();
-      const std::string quoted =
-          absl::StrCat("HOST \"", EscapeForMessage(address), "\": ");
-      if (absl::StartsWith(rule, quoted)) rule.remove_prefix(quoted.size());
-      return protocol(absl::StrCat(
-          "\"sshAddress\" ", Shown(address),
-          " is not an address ssh-proxy accepts: ", rule.substr(0, kShownBytes),
-          rule.size() > kShownBytes ? "..." : ""));
-    }
-    return parsed;
+  const uint64_t cid = cid_value.get<uint64_t>();
+  if (cid >= kVsockCidAny) {
+    return Protocol(what, from,
+                    absl::StrCat("\"vSockCid\" ", cid,
+                                 " is out of range (the highest CID is "
+                                 "4294967294)"));
+  }
+  Target target;
+  target.kind = TargetKind::kVsock;
+  target.cid = static_cast<uint32_t>(cid);
+  target.port = machine.port;
+  return target;
+}
+
+// TargetFromSshAddress parses `address` with our own grammar as a HOST, minus
+// the kinds that would make it recursive (machine/, .host), with the
+// machine's PORT.
+absl::StatusOr<Target> TargetFromSshAddress(const std::string& address,
+                                            const Target& machine,
+                                            absl::string_view what,
+                                            absl::string_view from) {
+  const size_t sep = address.find_first_of("/%");
+  const absl::string_view prefix = absl::string_view(address).substr(0, sep);
+  if (address == ".host" || (sep != std::string::npos && prefix == "machine")) {
+    return Protocol(
+        what, from,
+        absl::StrCat("\"sshAddress\" ", Shown(address),
+                     " is not allowed there: it must be a unix/, vsock/ or "
+                     "vsock-mux/ address"));
+  }
+  absl::StatusOr<Target> parsed =
+      ParseTarget(address, absl::StrCat(machine.port));
+  if (parsed.ok()) return parsed;
+  // The grammar's message quotes the whole address; the value is shown (cut)
+  // once, then the rule it broke (cut too: a suggestion repeats it).
+  absl::string_view rule = parsed.status().message();
+  const std::string quoted =
+      absl::StrCat("HOST \"", EscapeForMessage(address), "\": ");
+  if (absl::StartsWith(rule, quoted)) rule.remove_prefix(quoted.size());
+  return Protocol(what, from,
+                  absl::StrCat("\"sshAddress\" ", Shown(address),
+                               " is not an address ssh-proxy accepts: ",
+                               rule.substr(0, kShownBytes),
+                               rule.size() > kShownBytes ? "..." : ""));
+}
+
+// NspawnTarget: the container's exported sshd socket,
+// runtime_directory_generic(scope, "systemd/nspawn/unix-export") + NAME +
+// "ssh", as systemd's ssh-proxy.c builds it.
+Target NspawnTarget(const Target& machine, MachineScope scope, uint32_t uid) {
+  Target target;
+  target.kind = TargetKind::kUnix;
+  target.port = machine.port;
+  const std::string runtime = scope == MachineScope::kUser
+                                  ? absl::StrCat("/run/user/", uid)
+                                  : std::string("/run");
+  target.path = absl::StrCat(runtime, "/systemd/nspawn/unix-export/",
+                             machine.name, "/ssh");
+  return target;
+}
+
+absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
+                                          const Target& machine,
+                                          MachineScope scope, uint32_t uid) {
+  const std::string what =
+      absl::StrCat("cannot resolve machine/", machine.name, ": ");
+  const std::string from = Machined(scope);
+  const Json reply = Json::parse(message.begin(), message.end(), nullptr,
+                                 /*allow_exceptions=*/false);
+  absl::StatusOr<const Json*> parameters =
+      ReplyParameters(reply, message, machine, what, from);
+  if (!parameters.ok()) return parameters.status();
+  absl::StatusOr<Fields> f = ReadFields(**parameters, machine, what, from);
+  if (!f.ok()) return f.status();
+  if (f->vsock_cid != nullptr) {
+    return TargetFromCid(*f->vsock_cid, machine, what, from);
+  }
+  if (f->ssh_address != nullptr) {
+    return TargetFromSshAddress(f->ssh_address->get_ref<const std::string&>(),
+                                machine, what, from);
   }
   const bool nspawn =
-      f.klass != nullptr && f.service != nullptr &&
-      f.klass->get_ref<const std::string&>() == "container" &&
-      f.service->get_ref<const std::string&>() == "systemd-nspawn";
-  if (nspawn) {
-    target.kind = TargetKind::kUnix;
-    // runtime_directory_generic(scope, "systemd/nspawn/unix-export") + NAME
-    // + "ssh", as systemd's ssh-proxy.c builds it.
-    const std::string runtime = scope == MachineScope::kUser
-                                    ? absl::StrCat("/run/user/", uid)
-                                    : std::string("/run");
-    target.path = absl::StrCat(runtime, "/systemd/nspawn/unix-export/",
-                               machine.name, "/ssh");
-    return target;
-  }
+      f->klass != nullptr && f->service != nullptr &&
+      f->klass->get_ref<const std::string&>() == "container" &&
+      f->service->get_ref<const std::string&>() == "systemd-nspawn";
+  if (nspawn) return NspawnTarget(machine, scope, uid);
   return absl::UnavailableError(absl::StrCat(
       what, "machine ", machine.name, " has no SSH address (", from,
       " gives no vSockCid, no sshAddress, and it is not a systemd-nspawn "
       "container; class ",
-      f.klass != nullptr ? Shown(f.klass->get_ref<const std::string&>())
-                         : "not given",
+      f->klass != nullptr ? Shown(f->klass->get_ref<const std::string&>())
+                          : "not given",
       ")"));
 }
 
