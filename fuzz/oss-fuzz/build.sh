@@ -80,25 +80,37 @@ compile() {  # compile SRC.cc -> $objdir/<flattened name>.o; prints the object p
   local obj
   obj="$objdir/$(echo "$src" | tr '/' '_' | sed 's/\.cc$/.o/')"
   # shellcheck disable=SC2086
-  $CXX $CXXFLAGS $std $absl_include $json_include -I"$root" -c "$root/$src" -o "$obj"
+  if ! $CXX $CXXFLAGS $std $absl_include $json_include -I"$root" -c "$root/$src" -o "$obj"; then
+    echo "build.sh: cannot compile $src" >&2
+    return 1
+  fi
   echo "$obj"
 }
 
-# Every source of src/ but main.cc (the fuzzing engine brings main()).
+# Every library source of src/: not main.cc (the fuzzing engine brings main()), nor the
+# self-confinement (sandbox.cc, which fuzz builds never apply, and seccomp_policy_gen.cc, the
+# build-time tool that writes its filters).
 lib_objs=()
 for s in "$root"/src/*.cc; do
-  [[ "$s" == */src/main.cc ]] && continue
-  lib_objs+=("$(compile "src/${s##*/}")")
+  case "${s##*/}" in
+    main.cc | sandbox.cc | seccomp_policy_gen.cc) continue ;;
+  esac
+  obj="$(compile "src/${s##*/}")" || exit 1
+  lib_objs+=("$obj")
 done
-helper_objs=("$(compile fuzz/scripted_syscalls.cc)" "$(compile tests/testing/fake_syscalls.cc)")
+helper_objs=()
+for s in fuzz/scripted_syscalls.cc tests/testing/fake_syscalls.cc; do
+  obj="$(compile "$s")" || exit 1
+  helper_objs+=("$obj")
+done
 
 mkdir -p "$OUT"
 for fuzzer_src in "$root"/fuzz/*_fuzzer.cc; do
   name="$(basename "$fuzzer_src" .cc)"
-  obj="$(compile "fuzz/$name.cc")"
+  obj="$(compile "fuzz/$name.cc")" || exit 1
   # shellcheck disable=SC2086
   $CXX $CXXFLAGS "$obj" "${helper_objs[@]}" "${lib_objs[@]}" $LIB_FUZZING_ENGINE \
-    "${absl_libs[@]}" -o "$OUT/$name"
+    "${absl_libs[@]}" -o "$OUT/$name" || exit 1
   rm -f "$OUT/${name}_seed_corpus.zip"
   zip -q -j -X "$OUT/${name}_seed_corpus.zip" "$root/fuzz/${name}_corpus"/*
   cp "$root/fuzz/$name.dict" "$OUT/$name.dict"
