@@ -182,8 +182,9 @@ fi
 # --- beside systemd's fragment ---------------------------------------------------------------------
 # systemd 256+ ships /etc/ssh/ssh_config.d/20-systemd-ssh-proxy.conf (Debian 12's systemd does not):
 # its Host sections, as systemd writes them, next to ours. Ours sorts first, so ssh takes our
-# ProxyCommand for the hosts both name and systemd's for machine/*; host key checking comes from
-# systemd's section, which sets it and ours does not (README, "Beside systemd's own fragment").
+# ProxyCommand for every host both name (machine/* included, since ours names it too); host key
+# checking comes from systemd's section, which sets it and ours does not (README, "Beside systemd's
+# own fragment").
 sysd=/etc/ssh/ssh_config.d/20-systemd-ssh-proxy.conf
 sysd_proxy=/usr/lib/systemd/systemd-ssh-proxy
 cat >"$sysd" <<EOF
@@ -200,15 +201,12 @@ Host unix/* unix%* vsock/* vsock%* vsock-mux/* vsock-mux%* machine/* machine%*
 EOF
 mv /root/.ssh/config /root/.ssh/config.user
 bad=""
-for host in "unix$FIXTURE_SSHD_SOCK" vsock/4711 vsock-mux/run/vm0/v.sock .host machine/vm0; do
+for host in "unix$FIXTURE_SSHD_SOCK" vsock/4711 vsock-mux/run/vm0/v.sock .host machine/vm0 machine%vm0; do
   g=$(ssh -G "$host" 2>&1)
   pc=$(sed -n 's/^proxycommand //p' <<<"$g")
   shk=$(sed -n 's/^stricthostkeychecking //p' <<<"$g")
   ukh=$(sed -n 's/^userknownhostsfile //p' <<<"$g")
-  case $host in
-    machine/*) want="$sysd_proxy %h %p" ;;
-    *) want="$BIN '%n' %p" ;;
-  esac
+  want="$BIN '%n' %p"
   [[ $pc == "$want" ]] || bad+=" $host: proxycommand [$pc], want [$want];"
   if [[ $host != .host ]]; then
     [[ $shk == false && $ukh == /dev/null ]] ||
