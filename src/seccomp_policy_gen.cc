@@ -134,7 +134,8 @@ std::vector<Rule> Stage1OnlyRules() {
        "SO_ERROR after a connect, SO_DOMAIN of stdout"},
       {"newfstatat",
        {Arg(3, SCMP_CMP_EQ, AT_EMPTY_PATH)},
-       "fstat(): is stdout a socket, what are stdin and stdout"},
+       "fstat(): is stdout a socket, what are stdin and stdout (glibc 2.36)"},
+      {"fstat", {}, "fstat() as newer glibc makes it (2.43 in Debian sid)"},
       {"openat",
        {Arg(2, SCMP_CMP_MASKED_EQ, kNoCreate, 0)},
        "O_PATH opens of long socket paths, \".\" and the socket's directory; "
