@@ -112,6 +112,14 @@ MUX=""
 # shellcheck disable=SC2317  # reached; shellcheck loses track after summary's exit.
 gssh() { vm_ssh "vsock-mux$MUX" "$@"; }
 detail() { printf 'rc=%s stdout=[%s] stderr=[%s]' "$RC" "${OUT:0:400}" "${ERR:0:600}"; }
+# expect NAME WANT [CONTEXT]: NAME passes if the last run exited 0 and printed exactly WANT.
+expect() {
+  if [[ $RC == 0 && $OUT == "$2" ]]; then
+    pass "$1"
+  else
+    fail "$1" "${3:+$3; }want [$2]; $(detail)"
+  fi
+}
 
 trap vm_stop EXIT
 trap 'exit 130' INT
@@ -137,17 +145,9 @@ minimal_tests() {
     echo "note: the host runs the guest's kernel release; checking the guest's hostname too"
   fi
   run vm_ssh "vsock-mux$MUX" 'uname -r; hostname'
-  if [[ $RC == 0 && $OUT == "$VM_KERNEL_RELEASE"$'\n'ssh-proxy-guest ]]; then
-    pass mux_slash_prints_guest_kernel
-  else
-    fail mux_slash_prints_guest_kernel "want $VM_KERNEL_RELEASE and ssh-proxy-guest; $(detail)"
-  fi
+  expect mux_slash_prints_guest_kernel "$VM_KERNEL_RELEASE"$'\n'ssh-proxy-guest
   run vm_ssh "vsock-mux%${MUX#/}" 'uname -r; hostname'
-  if [[ $RC == 0 && $OUT == "$VM_KERNEL_RELEASE"$'\n'ssh-proxy-guest ]]; then
-    pass mux_percent_prints_guest_kernel
-  else
-    fail mux_percent_prints_guest_kernel "$(detail)"
-  fi
+  expect mux_percent_prints_guest_kernel "$VM_KERNEL_RELEASE"$'\n'ssh-proxy-guest
 
   # scp cannot take a host with "/": an alias whose ProxyCommand names the multiplexer.
   direct=$VM_DIR/direct_config
@@ -254,11 +254,7 @@ minimal_tests() {
     local name=$1 host=$2 want=$3
     shift 3
     run gssh "ssh $* $host 'uname -r; hostname'"
-    if [[ $RC == 0 && $OUT == "$want" ]]; then
-      pass "$name"
-    else
-      fail "$name" "in the guest: ssh $* $host; want [$want]; $(detail)"
-    fi
+    expect "$name" "$want" "in the guest: ssh $* $host"
   }
   guest_ssh_check guest_vsock_1 vsock/1 "$VM_KERNEL_RELEASE"$'\n'ssh-proxy-guest
   guest_ssh_check guest_vsock_local vsock/local "$VM_KERNEL_RELEASE"$'\n'ssh-proxy-guest
@@ -383,11 +379,7 @@ systemd_tests() {
   pass boot_systemd_guest
   MUX=$VM_MUX
   run gssh 'uname -r; hostname'
-  if [[ $RC == 0 && $OUT == "$VM_KERNEL_RELEASE"$'\n'ssh-proxy-systemd ]]; then
-    pass systemd_mux_prints_guest_kernel
-  else
-    fail systemd_mux_prints_guest_kernel "$(detail)"
-  fi
+  expect systemd_mux_prints_guest_kernel "$VM_KERNEL_RELEASE"$'\n'ssh-proxy-systemd
   run gssh 'readlink /proc/1/exe; systemctl --version | sed -n "1s/^systemd \([0-9]*\).*/\1/p"; systemctl list-sockets --no-legend --no-pager | grep -c "vsock:.*:22"'
   local exe version vsock_sockets
   { read -r exe; read -r version; read -r vsock_sockets; } <<<"$OUT"
@@ -398,25 +390,13 @@ systemd_tests() {
     fail systemd_pid1_257_with_sshd_on_vsock "want systemd >= 257 as PID 1 and a vsock :22 socket unit; $(detail)"
   fi
   run gssh 'systemctl start systemd-machined && systemctl is-active systemd-machined && test -S /run/systemd/machine/io.systemd.Machine && echo socket'
-  if [[ $RC == 0 && $OUT == active$'\n'socket ]]; then
-    pass systemd_machined_runs
-  else
-    fail systemd_machined_runs "$(detail)"
-  fi
+  expect systemd_machined_runs active$'\n'socket
   # Inside: the fragment tools/install.sh put in ssh_config.d sorts before systemd's own
   # 20-systemd-ssh-proxy.conf, so ssh-proxy handles vsock/1 and .host.
   run gssh 'ssh -G vsock/1 | grep "^proxycommand"; ssh vsock/1 hostname'
-  if [[ $RC == 0 && $OUT == "proxycommand /usr/libexec/ssh-proxy '%n' %p"$'\n'ssh-proxy-systemd ]]; then
-    pass systemd_guest_vsock_1
-  else
-    fail systemd_guest_vsock_1 "$(detail)"
-  fi
+  expect systemd_guest_vsock_1 "proxycommand /usr/libexec/ssh-proxy '%n' %p"$'\n'ssh-proxy-systemd
   run gssh 'ssh .host hostname'
-  if [[ $RC == 0 && $OUT == ssh-proxy-systemd ]]; then
-    pass systemd_guest_dot_host
-  else
-    fail systemd_guest_dot_host "ssh .host (unix/run/ssh-unix-local/socket) in the guest: $(detail)"
-  fi
+  expect systemd_guest_dot_host ssh-proxy-systemd "ssh .host (unix/run/ssh-unix-local/socket) in the guest"
   systemd_machine_tests
   vm_stop
   left=$(vm_leftovers)
@@ -465,11 +445,7 @@ echo registered"
   run gssh "for m in vmcid vmunix vmvsock .host; do $proxy --dry-run machine/\$m 22; done"
   local want="vsock cid=$cid port=22"$'\n'"unix path=/run/ssh-unix-local/socket"$'\n'
   want+="vsock cid=1 port=22"$'\n'"unix path=/run/ssh-unix-local/socket"
-  if [[ $RC == 0 && $OUT == "$want" ]]; then
-    pass machine_dry_run_each_path
-  else
-    fail machine_dry_run_each_path "want [$want]; $(detail)"
-  fi
+  expect machine_dry_run_each_path "$want"
 
   # 257 has no per-user machined: -v says the user scope is not running and the system scope
   # answered, with its reply.
@@ -484,23 +460,11 @@ echo registered"
 
   # Real ssh, through the fragment (Host ... machine/* machine%* ...), one per resolution path.
   run gssh 'ssh -G machine/vmcid | grep "^proxycommand"; ssh machine/vmcid hostname'
-  if [[ $RC == 0 && $OUT == "proxycommand /usr/libexec/ssh-proxy '%n' %p"$'\n'ssh-proxy-systemd ]]; then
-    pass ssh_machine_vsock_cid
-  else
-    fail ssh_machine_vsock_cid "$(detail)"
-  fi
+  expect ssh_machine_vsock_cid "proxycommand /usr/libexec/ssh-proxy '%n' %p"$'\n'ssh-proxy-systemd
   run gssh 'ssh machine/vmunix hostname'
-  if [[ $RC == 0 && $OUT == ssh-proxy-systemd ]]; then
-    pass ssh_machine_unix_address
-  else
-    fail ssh_machine_unix_address "$(detail)"
-  fi
+  expect ssh_machine_unix_address ssh-proxy-systemd
   run gssh 'ssh machine%vmvsock hostname'
-  if [[ $RC == 0 && $OUT == ssh-proxy-systemd ]]; then
-    pass ssh_machine_vsock_address_percent
-  else
-    fail ssh_machine_vsock_address_percent "$(detail)"
-  fi
+  expect ssh_machine_vsock_address_percent ssh-proxy-systemd
   # sshAddress vsock-mux/...: tests/e2e's emulator inside the guest (its firecracker scenario: "OK
   # <n>" and the banner in one write), guest port 2222 bridged to the guest's sshd; ssh -p 2222
   # shows that PORT reaches the CONNECT line.
@@ -527,11 +491,7 @@ cat /run/vmmux.log"
     fail ssh_machine_mux_address "bazel build -c opt //tests/e2e:mux_emulator failed"
   fi
   run gssh 'ssh machine/.host hostname'
-  if [[ $RC == 0 && $OUT == ssh-proxy-systemd ]]; then
-    pass ssh_machine_dot_host
-  else
-    fail ssh_machine_dot_host "$(detail)"
-  fi
+  expect ssh_machine_dot_host ssh-proxy-systemd
 
   # The errors, from the real machined's answers.
   run gssh "$proxy machine/vmnone 22; echo \"exit \$?\""
@@ -567,11 +527,7 @@ systemd-run --quiet --unit=ct-c1 -p Delegate=yes systemd-nspawn --quiet --keep-u
 for i in \$(seq 100); do [ -S /run/systemd/nspawn/unix-export/c1/ssh ] && break; sleep 0.1; done
 $proxy --dry-run machine/c1 22
 ssh machine/c1 hostname"
-  if [[ $RC == 0 && $OUT == "unix path=/run/systemd/nspawn/unix-export/c1/ssh"$'\n'c1 ]]; then
-    pass ssh_machine_nspawn_container
-  else
-    fail ssh_machine_nspawn_container "$(detail)"
-  fi
+  expect ssh_machine_nspawn_container "unix path=/run/systemd/nspawn/unix-export/c1/ssh"$'\n'c1
 
   # The user scope: systemd 257 has no per-user machined (it came with 258). Shown, not faked.
   run gssh 'systemctl --version | sed -n "1s/^systemd \([0-9]*\).*/\1/p"; ls /usr/lib/systemd/user/ | grep -c machined || true'
