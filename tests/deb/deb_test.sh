@@ -225,14 +225,15 @@ umount "$run/deps/root" || fail "cannot unmount $run/deps/root"
 mounts=("${mounts[@]:0:${#mounts[@]}-2}")
 log "build-dep took $((SECONDS - step_start))s"
 
-# build NAME HOSTNAME DIR USER UID UMASK DEB_BUILD_OPTIONS [NAME=VALUE...]: builds the source package in a fresh
-# overlay $run/NAME over the build dependencies, under the command ${wrap[@]} if set; its packages
-# end up in $run/NAME.out.
+# build NAME HOSTNAME DIR USER UID UMASK DEB_BUILD_OPTIONS [NAME=VALUE...]: builds the source
+# package in a fresh overlay $run/NAME over the build dependencies, under the command ${wrap[@]} if
+# set; its packages end up in $run/NAME.out.
 build() {
   local name=$1 host=$2 dir=$3
   shift 3
   local r=$run/$name/root
-  step "build $name${wrap[*]:+ (under ${wrap[*]})}: dpkg-buildpackage as $1 (uid $2) in $dir, host name $host, umask $3, DEB_BUILD_OPTIONS=\"$4\", ${*:5}"
+  step "build $name${wrap[*]:+ (under ${wrap[*]})}: dpkg-buildpackage as $1 (uid $2) in $dir," \
+    "host name $host, umask $3, DEB_BUILD_OPTIONS=\"$4\", ${*:5}"
   overlay "$name" "$run/deps/upper:$base" proc
   local t=$SECONDS
   # No network but loopback (the Bazel client talks to its server over it); its own host name.
