@@ -14,10 +14,9 @@
 # 2. The source package: `dpkg-source -b` of a copy of the work tree (tracked and untracked files,
 #    not ignored ones).
 # 3. `apt-get build-dep ./ssh-proxy_VERSION.dsc` in a fresh overlay (the only packages added to
-#    the chroot), then two builds, each in a fresh overlay over that one,
-#    tests/deb/build_in_chroot.sh: `dpkg-source -x` and
-#    `dpkg-buildpackage -b -us -uc` as a non-root user, in a network namespace with only a loopback
-#    interface (the build can fetch nothing). The two builds differ in what reprotest varies: the
+#    the chroot), then two builds, each in a fresh overlay over that one (tests/deb/
+#    build_in_chroot.sh): `dpkg-source -x` and `dpkg-buildpackage -b -us -uc` as a non-root user,
+#    in a network namespace with only a loopback interface (the build can fetch nothing). The two builds differ in what reprotest varies: the
 #    build path, the user (name and uid), the umask, the locale, the time zone, the host name, the
 #    kernel version uname reports, ASLR, the parallelism, nocheck (the second build skips the unit
 #    tests) and, as they run one after the other, the time; SOURCE_DATE_EPOCH comes from
