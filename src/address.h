@@ -71,6 +71,8 @@ struct Target {
   friend bool operator!=(const Target& a, const Target& b) { return !(a == b); }
 };
 
+// ".host": this host's own sshd, at kLocalHostSocketPath.
+inline constexpr char kLocalHostName[] = ".host";
 // The path `.host` stands for.
 inline constexpr char kLocalHostSocketPath[] = "/run/ssh-unix-local/socket";
 // The longest machine name in bytes (HOST_NAME_MAX on Linux).

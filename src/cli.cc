@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "src/address.h"
 
@@ -182,7 +183,23 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& args) {
   return options;
 }
 
-std::string UsageText() {
+// ProxyCommandPath returns `path` as a ProxyCommand's first word (see
+// UsageText).
+std::string ProxyCommandPath(absl::string_view path) {
+  bool plain = !path.empty();
+  for (const char c : path) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return kDefaultInstalledPath;
+    plain = plain && (absl::ascii_isalnum(u) || c == '/' || c == '.' ||
+                      c == '_' || c == '+' || c == '-');
+  }
+  if (path.empty()) return kDefaultInstalledPath;
+  if (plain) return std::string(path);
+  // Single quotes for the shell; a quote inside becomes '\''.
+  return absl::StrCat("'", absl::StrReplaceAll(path, {{"'", "'\\''"}}), "'");
+}
+
+std::string UsageText(absl::string_view self_path) {
   // The HOST forms come from the grammar's own table (address.cc).
   return absl::StrCat(
       R"(Usage: ssh-proxy [OPTIONS] HOST PORT
@@ -212,7 +229,8 @@ Options:
 ssh_config:
   Host )",
       SshConfigHostPatterns(), R"(
-      ProxyCommand /usr/local/libexec/ssh-proxy '%n' %p
+      ProxyCommand )",
+      ProxyCommandPath(self_path), R"( '%n' %p
       ProxyUseFdpass yes
       CheckHostIP no
 

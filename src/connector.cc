@@ -16,6 +16,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "src/address.h"
@@ -68,13 +69,19 @@ void SleepMs(Syscalls& sys, int ms) { sys.Poll(nullptr, 0, ms); }
 
 // ConnectSocket connects the non-blocking socket `fd` to `addr` within the
 // deadline.
+// If it fails with an errno, that errno is stored in `*failed_errno` (when
+// given), for the caller's diagnosis.
 absl::Status ConnectSocket(Syscalls& sys, int fd, const struct sockaddr* addr,
                            socklen_t len, const Deadline& deadline,
-                           absl::string_view name) {
+                           absl::string_view name,
+                           int* failed_errno = nullptr) {
   const std::string what = absl::StrCat("cannot connect to ", name);
+  int unused = 0;
+  int& failed = failed_errno != nullptr ? *failed_errno : unused;
   for (;;) {
     if (sys.Connect(fd, addr, len) == 0) return absl::OkStatus();
     const int err = errno;
+    failed = err;
     if (err == EAGAIN) {
       // AF_UNIX: the listener's backlog is full. Retry until it drains or time
       // is up.
@@ -100,6 +107,7 @@ absl::Status ConnectSocket(Syscalls& sys, int fd, const struct sockaddr* addr,
       return ErrnoStatus(errno, absl::StrCat(what, ": getsockopt(SO_ERROR)"));
     }
     if (so_error == 0) return absl::OkStatus();
+    failed = so_error;
     return ErrnoStatus(so_error, what);
   }
 }
@@ -130,7 +138,8 @@ socklen_t FillSunPath(struct sockaddr_un* addr, absl::string_view path) {
 absl::Status ConnectThroughDirectory(Syscalls& sys, int fd,
                                      const std::string& path,
                                      const Deadline& deadline,
-                                     absl::string_view name) {
+                                     absl::string_view name,
+                                     int* failed_errno) {
   const size_t slash = path.rfind('/');  // The grammar's paths are absolute.
   const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
   const std::string base = path.substr(slash + 1);
@@ -158,8 +167,9 @@ absl::Status ConnectThroughDirectory(Syscalls& sys, int fd,
                                            ": fchdir to its directory"));
   }
   const socklen_t len = FillSunPath(&addr, base);
-  absl::Status status = ConnectSocket(
-      sys, fd, reinterpret_cast<struct sockaddr*>(&addr), len, deadline, name);
+  absl::Status status =
+      ConnectSocket(sys, fd, reinterpret_cast<struct sockaddr*>(&addr), len,
+                    deadline, name, failed_errno);
   if (sys.Fchdir(old_cwd.get()) != 0) {
     return ErrnoStatus(errno,
                        absl::StrCat("cannot connect to ", name,
@@ -168,10 +178,13 @@ absl::Status ConnectThroughDirectory(Syscalls& sys, int fd,
   return status;
 }
 
-absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path,
-                                     const Deadline& deadline,
-                                     const ConnectOptions& options,
-                                     Syscalls& sys, absl::string_view name) {
+// ConnectUnixPath connects an AF_UNIX socket to `path` (see Connect). When a
+// connect itself fails, its errno is stored in `*failed_errno`.
+absl::StatusOr<UniqueFd> ConnectUnixPath(const std::string& path,
+                                         const Deadline& deadline,
+                                         const ConnectOptions& options,
+                                         Syscalls& sys, absl::string_view name,
+                                         int* failed_errno) {
   UniqueFd fd(
       &sys, sys.Socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) {
@@ -185,7 +198,7 @@ absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path,
     const socklen_t len = FillSunPath(&addr, path);
     absl::Status status =
         ConnectSocket(sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
-                      len, deadline, name);
+                      len, deadline, name, failed_errno);
     if (!status.ok()) return status;
     return fd;
   }
@@ -194,7 +207,10 @@ absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path,
   // same inode at any path length.
   UniqueFd inode(&sys, sys.Open(path.c_str(), O_PATH | O_CLOEXEC));
   if (!inode.valid()) {
-    return ErrnoStatus(errno, absl::StrCat("cannot open ", name, " (O_PATH)"));
+    // Reported as a short path's connect would report it.
+    *failed_errno = errno;
+    return ErrnoStatus(*failed_errno, absl::StrCat("cannot connect to ", name,
+                                                   ": open(O_PATH)"));
   }
   const std::string proc = absl::StrCat("/proc/self/fd/", inode.get());
   Log(options,
@@ -203,7 +219,7 @@ absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path,
   const socklen_t len = FillSunPath(&addr, proc);
   absl::Status status =
       ConnectSocket(sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
-                    len, deadline, name);
+                    len, deadline, name, failed_errno);
   if (status.ok()) return fd;
   // The O_PATH open just found the socket, so ENOENT here means the magic link
   // is missing (/proc not mounted), not the socket: never report a live socket
@@ -212,9 +228,127 @@ absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path,
   Log(options, absl::StrCat(proc,
                             " does not exist (/proc not mounted?): "
                             "connecting through the socket's directory"));
-  status = ConnectThroughDirectory(sys, fd.get(), path, deadline, name);
+  *failed_errno = 0;
+  status = ConnectThroughDirectory(sys, fd.get(), path, deadline, name,
+                                   failed_errno);
   if (!status.ok()) return status;
   return fd;
+}
+
+// FileTypeName names the type of a file that is not a socket ("a regular
+// file"), or returns "" for a socket.
+absl::string_view FileTypeName(mode_t mode) {
+  if (S_ISSOCK(mode)) return "";
+  if (S_ISREG(mode)) return "a regular file";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISLNK(mode)) return "a symlink";
+  return "not a socket";
+}
+
+// StatPath opens `path` with O_PATH (plus `extra_flags`) and fstats it: the
+// two calls the connect stage may make (sandbox.h), where stat(2) is not.
+// Returns 0, or -1 with errno set.
+int StatPath(Syscalls& sys, const std::string& path, int extra_flags,
+             struct stat* st) {
+  UniqueFd fd(&sys, sys.Open(path.c_str(), O_PATH | O_CLOEXEC | extra_flags));
+  if (!fd.valid()) return -1;
+  return sys.Fstat(fd.get(), st);
+}
+
+// OwnerText is " (owner uid U, gid G, mode 0MMM)", for a permission hint.
+std::string OwnerText(const struct stat& st) {
+  const unsigned mode = st.st_mode & 07777;
+  const std::string special = (mode >> 9) != 0 ? absl::StrCat(mode >> 9) : "";
+  return absl::StrCat(" (owner uid ", st.st_uid, ", gid ", st.st_gid,
+                      ", mode 0", special, (mode >> 6) & 7, (mode >> 3) & 7,
+                      mode & 7, ")");
+}
+
+// WhatIsThere returns, for a unix `path` whose connect failed with
+// ECONNREFUSED or ENOENT, what is at `path` when that explains the failure
+// better than the errno: "/x is a regular file, not a socket", "/x is a
+// symlink to a directory, not a socket", "/x is a symlink to a missing file".
+// Returns "" when `path` is a socket (or a symlink to one) or does not exist.
+std::string WhatIsThere(Syscalls& sys, const std::string& path) {
+  struct stat st;
+  if (StatPath(sys, path, O_NOFOLLOW, &st) != 0) return "";
+  if (!S_ISLNK(st.st_mode)) {
+    const absl::string_view type = FileTypeName(st.st_mode);
+    if (type.empty()) return "";
+    return absl::StrCat(EscapeForMessage(path), " is ", type, ", not a socket");
+  }
+  if (StatPath(sys, path, 0, &st) != 0) {
+    const int err = errno;
+    if (err == ENOENT) {
+      return absl::StrCat(EscapeForMessage(path),
+                          " is a symlink to a missing file");
+    }
+    return absl::StrCat(
+        EscapeForMessage(path),
+        " is a symlink that cannot be followed: ", ErrnoText(err));
+  }
+  const absl::string_view type = FileTypeName(st.st_mode);
+  if (type.empty()) return "";
+  return absl::StrCat(EscapeForMessage(path), " is a symlink to ", type,
+                      ", not a socket");
+}
+
+// WhoDenies returns, for a unix `path` whose connect failed with EACCES, what
+// denies it: the first directory on the way without search permission, or the
+// socket itself (no write permission), with its owner and mode. Each prefix is
+// opened with O_PATH, which needs search permission on the directories above
+// it only. Returns "" if no prefix is denied (the cause is elsewhere, such as
+// an LSM).
+std::string WhoDenies(Syscalls& sys, const std::string& path) {
+  std::string parent = "/";
+  size_t at = 1;
+  for (;;) {
+    const size_t slash = path.find('/', at);
+    const std::string prefix =
+        slash == std::string::npos ? path : path.substr(0, slash);
+    struct stat st;
+    if (StatPath(sys, prefix, 0, &st) != 0) {
+      if (errno != EACCES) return "";
+      struct stat parent_st;
+      const std::string owner =
+          StatPath(sys, parent, 0, &parent_st) == 0 ? OwnerText(parent_st) : "";
+      return absl::StrCat("no search permission on the directory ",
+                          EscapeForMessage(parent), owner);
+    }
+    if (slash == std::string::npos) {
+      return absl::StrCat("no write permission on the socket ",
+                          EscapeForMessage(path), OwnerText(st));
+    }
+    parent = prefix;
+    at = slash + 1;
+  }
+}
+
+// ConnectUnix is ConnectUnixPath with a diagnosis of the first-day failures: a
+// path that is no socket (a file, a directory, a FIFO, a symlink to one), and
+// a permission denied on the socket or on a directory on the way. The status
+// code (so the exit code) stays the errno's.
+absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path,
+                                     const Deadline& deadline,
+                                     const ConnectOptions& options,
+                                     Syscalls& sys, absl::string_view name) {
+  int failed = 0;
+  absl::StatusOr<UniqueFd> fd =
+      ConnectUnixPath(path, deadline, options, sys, name, &failed);
+  if (fd.ok()) return fd;
+  std::string why;
+  if (failed == ECONNREFUSED || failed == ENOENT) {
+    why = WhatIsThere(sys, path);
+  } else if (failed == EACCES) {
+    const std::string who = WhoDenies(sys, path);
+    if (!who.empty()) why = absl::StrCat("permission denied: ", who);
+  }
+  if (why.empty()) return fd.status();
+  return absl::Status(fd.status().code(),
+                      absl::StrCat("cannot connect to ", name, ": ", why));
 }
 
 absl::StatusOr<UniqueFd> ConnectVsock(const Target& target,
@@ -338,6 +472,24 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
     const MuxReplyParser::State state =
         parser.Feed(absl::string_view(buf, static_cast<size_t>(n)), &consumed);
     if (state == MuxReplyParser::State::kError) {
+      const absl::string_view segment(buf, static_cast<size_t>(n));
+      if (absl::StartsWith(segment, "SSH-")) {
+        // vsock-mux/ pointed at an sshd's own socket: a first-day mistake.
+        // Peek again for more of the banner than the reply's 14 bytes.
+        char line[80];
+        const ssize_t got =
+            sys.Recv(fd, line, sizeof(line), MSG_PEEK | MSG_DONTWAIT);
+        absl::string_view banner =
+            got > n ? absl::string_view(line, static_cast<size_t>(got))
+                    : segment;
+        banner = banner.substr(0, banner.find_first_of("\r\n"));
+        return absl::DataLossError(absl::StrCat(
+            "protocol error from the multiplexer of ", name,
+            ": it answered with an SSH banner (\"", EscapeForMessage(banner),
+            "\"): this looks like an sshd, not a multiplexer (for an sshd on a "
+            "UNIX socket, write unix/",
+            EscapeForMessage(absl::string_view(target.path).substr(1)), ")"));
+      }
       return absl::DataLossError(absl::StrCat(
           "protocol error from the multiplexer of ", name, ": ", parser.error(),
           " in reply \"", EscapeForMessage(parser.received()), "\""));
@@ -385,6 +537,19 @@ absl::StatusOr<UniqueFd> OpenSocket(const Target& target,
       absl::StrCat("cannot connect to ", name, ": unknown kind of target"));
 }
 
+// IsLocalHost says whether `target` is this host's own sshd socket, which
+// ".host" and "machine/.host" name.
+bool IsLocalHost(const Target& target) {
+  return target.kind == TargetKind::kUnix &&
+         target.path == kLocalHostSocketPath;
+}
+
+// Where .host's socket comes from, for when it is not there.
+constexpr absl::string_view kLocalHostHint =
+    "this host's sshd listens there only through systemd's "
+    "sshd-unix-local.socket (made by systemd-ssh-generator, systemd 256 and "
+    "later; Debian 12 has 252)";
+
 // What every "cannot pass the fd" error tells the user to do.
 constexpr absl::string_view kHint =
     "ssh-proxy passes the connection back to ssh, so ssh_config needs "
@@ -396,6 +561,9 @@ std::string TargetName(const Target& target) {
   const std::string host = EscapeForMessage(FormatHost(target));
   switch (target.kind) {
     case TargetKind::kUnix:
+      if (IsLocalHost(target))
+        return absl::StrCat(kLocalHostName, " (", host, ")");
+      return host;
     case TargetKind::kMachine:
       return host;
     case TargetKind::kVsock:
@@ -413,7 +581,16 @@ absl::StatusOr<UniqueFd> Connect(const Target& target,
                             deadline.TimeoutText(), ")"));
   absl::StatusOr<UniqueFd> fd =
       OpenSocket(target, deadline, options, sys, name);
-  if (!fd.ok()) return fd.status();
+  if (!fd.ok()) {
+    const absl::StatusCode code = fd.status().code();
+    if (IsLocalHost(target) && (code == absl::StatusCode::kNotFound ||
+                                code == absl::StatusCode::kUnavailable)) {
+      // The first thing a user of .host meets on a system without it.
+      return absl::Status(
+          code, absl::StrCat(fd.status().message(), "; ", kLocalHostHint));
+    }
+    return fd.status();
+  }
   if (fd->get() <= STDERR_FILENO) {
     // One of fds 0-2 was closed when we started: our own output or ssh's
     // stdio would go into the connection. main() prevents it

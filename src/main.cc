@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 #include "src/address.h"
 #include "src/cli.h"
 #include "src/connector.h"
@@ -193,6 +194,23 @@ int ConnectAndDeliver(const Target& target, const Options& options,
   return kExitOk;
 }
 
+// SelfPath returns the path this binary runs from, for --help's ssh_config
+// sample: /proc/self/exe, else `argv0` when it is absolute, else "" (UsageText
+// then names the default install path).
+std::string SelfPath(const char* argv0) {
+  char buf[4096];
+  const ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf));
+  if (n > 0 && static_cast<size_t>(n) < sizeof(buf)) {
+    absl::string_view path(buf, static_cast<size_t>(n));
+    // A binary replaced under a running process (an upgrade) reads
+    // "PATH (deleted)"; the new binary is at PATH.
+    absl::ConsumeSuffix(&path, " (deleted)");
+    return std::string(path);
+  }
+  if (argv0 != nullptr && argv0[0] == '/') return argv0;
+  return "";
+}
+
 int Run(int argc, char** argv) {
   const int closed_std_fds = SanitizeStdFds();
   if (closed_std_fds < 0) {
@@ -210,7 +228,8 @@ int Run(int argc, char** argv) {
   if (!options.ok()) return Fail(options.status());
   switch (options->action) {
     case Options::Action::kHelp:
-      return Print(UsageText(), stdout_was_closed);
+      return Print(UsageText(SelfPath(argc > 0 ? argv[0] : nullptr)),
+                   stdout_was_closed);
     case Options::Action::kVersion:
       return Print(absl::StrCat(kVersionString, "\n"), stdout_was_closed);
     case Options::Action::kRun:

@@ -263,11 +263,67 @@ std::vector<RefuseCase> RefuseCases() {
   for (const char* h :
        {"machines/x", "tcp/x", "unixx/x", "vsockmux/run/x", "vsock_mux/run/x",
         "vsock-muxx/run/x", "xunix/x", " unix/x", "localhost", "example.com",
-        "host", "unix:/run/x", "unix\\run\\x", "/run/x", "./x", "x", "%run/x",
-        "-unix/x"}) {
+        "host", "unix\\run\\x", "/run/x", "./x", "x", "%run/x", "-unix/x"}) {
     host(h, {kAcceptedFormsWord1, kAcceptedFormsWord2});
   }
   host("", {kAcceptedFormsWord1, kAcceptedFormsWord2});
+  // Other tools' spellings (socat, QEMU): ":" after the prefix. The one fix is
+  // named when it parses; a CID:PORT operand points at ssh's -p.
+  struct Foreign {
+    const char* host;
+    const char* says;
+  };
+  for (const Foreign& f :
+       {Foreign{"unix:/run/x", "did you mean unix/run/x?"},
+        Foreign{"unix:run/x", "did you mean unix/run/x?"},
+        Foreign{"unix:///run/x", "did you mean unix/run/x?"},
+        Foreign{"UNIX-CONNECT:/run/x", "did you mean unix/run/x?"},
+        Foreign{"unix-client:/run/x", "did you mean unix/run/x?"},
+        Foreign{"vsock:3", "did you mean vsock/3?"},
+        Foreign{"VSOCK:host", "did you mean vsock/host?"},
+        Foreign{"vsock-connect:3:22", "ssh -p 22 vsock/3"},
+        Foreign{"vsock:3:22", "did you mean vsock/3?"},
+        Foreign{"vsock-mux:/run/v.sock", "did you mean vsock-mux/run/v.sock?"},
+        Foreign{"machine:web1", "did you mean machine/web1?"},
+        Foreign{"unix:", "ssh-proxy writes unix/PATH"},
+        Foreign{"vsock:x", "ssh-proxy writes vsock/CID"},
+        Foreign{"vsock:3:0", "ssh-proxy writes vsock/CID"}}) {
+    host(f.host, {f.says});
+  }
+  for (const char* h : {"unix:", "vsock:x", "vsock:3:0"}) {
+    const absl::StatusOr<Target> t = ParseTarget(h, "22");
+    EXPECT_FALSE(t.ok()) << h;
+    if (t.ok()) continue;
+    EXPECT_FALSE(absl::StrContains(t.status().message(), "did you mean"))
+        << t.status().message();
+  }
+  // A CID with a port in it, leading zeros, and near-miss names.
+  for (const Foreign& f :
+       {Foreign{"vsock/3:22", "(did you mean vsock/3?)"},
+        Foreign{"vsock/3:22", "ssh -p 22 vsock/3"},
+        Foreign{"vsock%local:2222", "(did you mean vsock%local?)"},
+        Foreign{"vsock/03", "(did you mean vsock/3?)"},
+        Foreign{"vsock/00", "(did you mean vsock/0?)"},
+        Foreign{"vsock/0009", "(did you mean vsock/9?)"},
+        Foreign{"vsock/0123456789", "(did you mean vsock/123456789?)"},
+        Foreign{"vsock/010", "decimal 10, or octal 8 as systemd reads it?"},
+        Foreign{"vsock/hots", "(did you mean vsock/host?)"},
+        Foreign{"vsock/hst", "(did you mean vsock/host?)"},
+        Foreign{"vsock/locl", "(did you mean vsock/local?)"},
+        Foreign{"vsock/lokal", "(did you mean vsock/local?)"},
+        Foreign{"vsock/hypervsior", "(did you mean vsock/hypervisor?)"},
+        Foreign{"vsock/hypervisr", "(did you mean vsock/hypervisor?)"}}) {
+    host(f.host, {f.says});
+  }
+  // No guess where none is near, or two are equally near.
+  for (const char* h :
+       {"vsock/lo", "vsock/guest", "vsock/any", "vsock/3:0", "vsock/3:x"}) {
+    const absl::StatusOr<Target> t = ParseTarget(h, "22");
+    EXPECT_FALSE(t.ok()) << h;
+    if (t.ok()) continue;
+    EXPECT_FALSE(absl::StrContains(t.status().message(), "did you mean"))
+        << t.status().message();
+  }
   // An uppercase prefix is refused; the one fix is unambiguous, so it is
   // suggested.
   struct Upper {

@@ -250,8 +250,16 @@ check_command_lines README "$tmp/readme.blocks"
 check_command_lines man "$tmp/man.blocks"
 check_fragment README "$tmp/readme.blocks"
 check_fragment man "$tmp/man.blocks"
+# --help names the path the binary runs from (/proc/self/exe), not the install default.
 "$proxy" --help >"$tmp/help.text" 2>&1
-check_fragment --help "$tmp/help.text"
+sed "s|ProxyCommand $(readlink -f "$proxy") |ProxyCommand $installed_path |" "$tmp/help.text" \
+  >"$tmp/help.default"
+if grep -qF "ProxyCommand $(readlink -f "$proxy") '%n' %p" "$tmp/help.text"; then
+  pass "--help's ssh_config sample names the binary's own path"
+else
+  fail "--help's ssh_config sample names the binary's own path" "$(grep ProxyCommand "$tmp/help.text")"
+fi
+check_fragment --help "$tmp/help.default"
 check_options
 
 echo "$PASSED passed, $FAILED failed"
