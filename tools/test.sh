@@ -107,6 +107,19 @@ script_tests() {
 
 bazel_tests gcc
 bazel_tests asan --config=asan
+# The examples of the documents in directories that are no Bazel packages of this workspace
+# (debian/ and examples/ are separate roots, tests/vm/ has no BUILD file); //tests/docs runs the
+# rest.
+docs_outside_bazel() {
+  local -a docs=(README.md)
+  local d
+  for d in debian/README.source examples/bazel-consumer/README.md tests/vm/README.md; do
+    [[ -f $d ]] && docs+=("$d")
+  done
+  tests/docs/examples_test.sh "$(bazel info bazel-bin 2>/dev/null)/ssh-proxy" doc/ssh-proxy.1 \
+    conf/20-ssh-proxy.conf "${docs[@]}"
+}
+check docs-outside-bazel docs_outside_bazel
 # Real guests under QEMU (TCG), once: the minimal guest boots in about 5 s, the run takes about a
 # minute. The systemd guest (systemd-machined for machine/NAME) boots in about 30 s and its run takes
 # about 100 s, plus 2-3 minutes to debootstrap its tree the first time (cached after that).
