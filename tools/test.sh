@@ -100,6 +100,8 @@ check() {
 
 # Every shell script of the tree (found by name and shebang) passes shellcheck with no finding.
 check shellcheck tools/shellcheck.sh
+# Every file of code we wrote carries its SPDX line; LICENSE and NOTICE are there.
+check licence tools/licence-check.sh
 # Every cc_* target of ours carries SSH_PROXY_COPTS (-Werror=switch), so a TargetKind left out of
 # a switch anywhere fails the build.
 copts_check() {
