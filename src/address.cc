@@ -270,6 +270,11 @@ std::string LeadingZeroHint(absl::string_view prefix_and_sep,
   while (stripped.size() > 1 && stripped.front() == '0') {
     stripped.remove_prefix(1);
   }
+  absl::StatusOr<uint32_t> decimal = ParseU32(stripped);
+  if (!decimal.ok() || *decimal == kVsockCidAny) {
+    // Too large either way: no CID to suggest.
+    return " (write the CID in decimal, without leading zeros)";
+  }
   const bool octal = stripped.find_first_of("89") == absl::string_view::npos;
   if (stripped.size() == 1 || !octal) {
     return absl::StrCat(" (did you mean ", prefix_and_sep, stripped, "?)");
@@ -277,7 +282,6 @@ std::string LeadingZeroHint(absl::string_view prefix_and_sep,
   uint64_t octal_value = 0;
   for (const char c : stripped) {
     octal_value = octal_value * 8 + static_cast<uint64_t>(c - '0');
-    if (octal_value > UINT32_MAX) return " (write the CID in decimal)";
   }
   return absl::StrCat(" (decimal ", stripped, ", or octal ", octal_value,
                       " as systemd reads it? write the CID in decimal)");

@@ -301,8 +301,13 @@ std::string WhatIsThere(Syscalls& sys, const std::string& path) {
 // socket itself (no write permission), with its owner and mode. Each prefix is
 // opened with O_PATH, which needs search permission on the directories above
 // it only. Returns "" if no prefix is denied (the cause is elsewhere, such as
-// an LSM).
+// an LSM), or if the path is deeper than kMaxDiagnosedDepth directories: the
+// walk costs three system calls a level, and a 4095-byte path can have 2047.
+constexpr int kMaxDiagnosedDepth = 64;
 std::string WhoDenies(Syscalls& sys, const std::string& path) {
+  if (std::count(path.begin(), path.end(), '/') > kMaxDiagnosedDepth) {
+    return "";
+  }
   std::string parent = "/";
   size_t at = 1;
   for (;;) {
