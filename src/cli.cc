@@ -259,6 +259,8 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& args) {
   return state.options;
 }
 
+namespace {
+
 // ProxyCommandPath returns `path` as a ProxyCommand's first word (see
 // UsageText).
 std::string ProxyCommandPath(absl::string_view path) {
@@ -274,6 +276,8 @@ std::string ProxyCommandPath(absl::string_view path) {
   // Single quotes for the shell; a quote inside becomes '\''.
   return absl::StrCat("'", absl::StrReplaceAll(path, {{"'", "'\\''"}}), "'");
 }
+
+}  // namespace
 
 std::string UsageText(absl::string_view self_path) {
   // The HOST forms come from the grammar's own table (address.cc).

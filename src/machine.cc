@@ -222,6 +222,8 @@ size_t MachinedReplyReader::Room() const {
   return kMaxMachinedReply - message_.size();  // The rest and the NUL.
 }
 
+namespace {
+
 // Protocol returns the 76 error for a reply that breaks protocol.
 absl::Status Protocol(absl::string_view what, absl::string_view from,
                       absl::string_view problem) {
@@ -383,6 +385,8 @@ Target NspawnTarget(const Target& machine, MachineScope scope, uint32_t uid) {
                              machine.name, "/ssh");
   return target;
 }
+
+}  // namespace
 
 absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
                                           const Target& machine,
