@@ -17,6 +17,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/strip.h"
+#include "src/text.h"
 
 namespace ssh_proxy {
 namespace {
@@ -74,28 +75,11 @@ const std::string& AcceptedForms() {
   return *forms;
 }
 
-// ParseU32's message for a value above UINT32_MAX; callers add the field's own
-// range.
-constexpr absl::string_view kTooLarge = "is larger than 4294967295";
-
 struct CidName {
   absl::string_view name;
   uint32_t cid;
 };
 constexpr CidName kCidNames[] = {{"hypervisor", 0}, {"local", 1}, {"host", 2}};
-
-// GetDigit reads one decimal digit from the front of `*text`, in the style of
-// BoringSSL's CBS: if there is one, it sets `*digit`, consumes it and returns
-// true; otherwise it consumes nothing and returns false.
-bool GetDigit(absl::string_view* text, uint32_t* digit) {
-  if (text->empty() ||
-      !absl::ascii_isdigit(static_cast<unsigned char>(text->front()))) {
-    return false;
-  }
-  *digit = static_cast<uint32_t>(text->front() - '0');
-  text->remove_prefix(1);
-  return true;
-}
 
 // Bytes refused anywhere in PATH: control characters, space and DEL. They are
 // never part of a real socket path, and ssh's %n would carry them into log
@@ -173,9 +157,8 @@ absl::Status CheckPath(absl::string_view rest) {
     size_t bad_byte = 0;
     if (!GetComponent(&cursor, &component, &bad_byte)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "PATH has byte \"", EscapeForMessage(rest.substr(bad_byte, 1)),
-          "\" at offset ", bad_byte,
-          ": control characters, space and DEL are not allowed"));
+          "PATH has byte ", Quoted(rest.substr(bad_byte, 1)), " at offset ",
+          bad_byte, ": control characters, space and DEL are not allowed"));
     }
     if (!has_bad_component &&
         (component.empty() || component == "." || component == "..")) {
@@ -227,7 +210,7 @@ absl::StatusOr<Target> ParseHost(absl::string_view host);
 
 // HostError returns the message for a bad HOST: `HOST "<escaped host>": what`.
 std::string HostError(absl::string_view host, absl::string_view what) {
-  return absl::StrCat("HOST \"", EscapeForMessage(host), "\": ", what);
+  return absl::StrCat("HOST ", Quoted(host), ": ", what);
 }
 
 // ParsePath checks `rest`, the text after SEP, as PATH. On success returns the
@@ -381,10 +364,9 @@ absl::StatusOr<uint32_t> ParseCid(absl::string_view host,
   if (!cid.ok()) {
     absl::Status port_in_host = PortInHostError(host, prefix_and_sep, text);
     if (!port_in_host.ok()) return port_in_host;
-    std::string message =
-        HostError(host, absl::StrCat("CID \"", EscapeForMessage(text), "\" ",
-                                     cid.status().message()));
-    if (cid.status().message() == kTooLarge) {
+    std::string message = HostError(
+        host, absl::StrCat("CID ", Quoted(text), " ", cid.status().message()));
+    if (cid.status().message() == kU32TooLarge) {
       absl::StrAppend(&message, " (the highest CID is 4294967294)");
     } else if (absl::StartsWith(text, "0x") || absl::StartsWith(text, "0X")) {
       absl::StrAppend(&message, " (write the CID in decimal)");
@@ -561,8 +543,8 @@ absl::Status UnknownPrefixError(absl::string_view host, size_t sep) {
     return absl::InvalidArgumentError(message);
   }
   return absl::InvalidArgumentError(HostError(
-      host, absl::StrCat("unknown prefix \"", EscapeForMessage(prefix), "\"; ",
-                         AcceptedForms())));
+      host,
+      absl::StrCat("unknown prefix ", Quoted(prefix), "; ", AcceptedForms())));
 }
 
 // ParseHost parses HOST alone. On success returns the target (port not set); on
@@ -617,8 +599,7 @@ absl::Status CheckMachineName(absl::string_view name) {
     }
     if (c != '.' && c != '-' && !ldh) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "NAME has byte \"", EscapeForMessage(name.substr(i, 1)),
-          "\" at offset ", i,
+          "NAME has byte ", Quoted(name.substr(i, 1)), " at offset ", i,
           ": machine names are letters, digits, \"-\" and \".\" (systemd's "
           "host name rules)"));
     }
@@ -640,85 +621,16 @@ absl::Status CheckMachineName(absl::string_view name) {
   return absl::OkStatus();
 }
 
-std::string EscapeForMessage(absl::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size());
-  for (const char ch : bytes) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c >= 0x7f) {
-          out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xf];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out;
-}
-
-absl::StatusOr<uint32_t> ParseU32(absl::string_view text) {
-  if (text.empty()) {
-    return absl::InvalidArgumentError("is empty");
-  }
-  // One pass: a byte that is not a digit is reported before a leading zero,
-  // which is reported before a value that is too large.
-  absl::string_view rest = text;
-  uint32_t value = 0;
-  bool too_large = false;
-  uint32_t digit = 0;
-  while (GetDigit(&rest, &digit)) {
-    // Checked before it happens: value * 10 + digit must not exceed UINT32_MAX.
-    if (value > (UINT32_MAX - digit) / 10) {
-      too_large = true;
-    } else {
-      value = value * 10 + digit;
-    }
-  }
-  if (!rest.empty()) {
-    const size_t offset = text.size() - rest.size();
-    return absl::InvalidArgumentError(absl::StrCat(
-        "has \"", EscapeForMessage(rest.substr(0, 1)), "\" at offset ", offset,
-        ": only decimal digits are allowed (no sign, no whitespace)"));
-  }
-  if (text.size() > 1 && text.front() == '0') {
-    // systemd reads "010" as octal 8; a leading zero is refused rather than
-    // guessed at.
-    return absl::InvalidArgumentError(
-        "has a leading zero (only \"0\" itself may start with 0)");
-  }
-  if (too_large) return absl::InvalidArgumentError(kTooLarge);
-  return value;
-}
-
 absl::StatusOr<uint32_t> ParsePort(absl::string_view port) {
   absl::StatusOr<uint32_t> value = ParseU32(port);
   // Only the error paths build the message.
   auto error = [port](absl::string_view what) {
     return absl::InvalidArgumentError(
-        absl::StrCat("PORT \"", EscapeForMessage(port), "\" ", what));
+        absl::StrCat("PORT ", Quoted(port), " ", what));
   };
   if (!value.ok()) {
     return error(absl::StrCat(value.status().message(),
-                              value.status().message() == kTooLarge
+                              value.status().message() == kU32TooLarge
                                   ? ": ports are 1..4294967294"
                                   : ""));
   }

@@ -39,6 +39,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "src/text.h"
 
 namespace ssh_proxy {
 
@@ -83,14 +84,6 @@ inline constexpr size_t kMaxPathLength = 4095;
 inline constexpr uint32_t kVsockCidAny = 0xFFFFFFFFu;
 inline constexpr uint32_t kVsockPortAny = 0xFFFFFFFFu;
 
-// ParseU32 parses `text` as U32 (see the grammar above): non-empty ASCII digits
-// only, no leading zero unless `text` is "0", value at most 4294967295. On
-// success returns the value; on failure returns InvalidArgument whose message
-// says which rule `text` broke, the first of: empty, a byte that is not a digit
-// (and its offset), a leading zero, too large. The message does not name the
-// field, so callers can prefix it.
-absl::StatusOr<uint32_t> ParseU32(absl::string_view text);
-
 // ParsePort parses PORT. On success returns a value in 1..4294967294. On
 // failure returns InvalidArgument with a one-line message that starts with
 // `PORT "<escaped text>"` and says which rule was broken.
@@ -132,11 +125,6 @@ std::string SshConfigHostPatterns();
 // a HOST prefix) names the first rule broken, reading from the left, with the
 // length checked last as systemd does.
 absl::Status CheckMachineName(absl::string_view name);
-
-// EscapeForMessage returns `bytes` with every byte outside 0x20..0x7e, and '"'
-// and '\\', escaped C-style, so that hostile input stays on one printable line
-// in an error message.
-std::string EscapeForMessage(absl::string_view bytes);
 
 }  // namespace ssh_proxy
 

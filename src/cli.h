@@ -53,16 +53,6 @@ absl::StatusOr<int64_t> ParseDuration(absl::string_view text);
 // --relay, wrong operand count). HOST and PORT are not validated here.
 absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& args);
 
-// Where tools/install.sh puts the binary by default.
-inline constexpr char kDefaultInstalledPath[] = "/usr/local/libexec/ssh-proxy";
-
-// UsageText returns the --help text (ends with "\n"). Its ssh_config sample's
-// ProxyCommand names `self_path` (the path ssh-proxy runs from), quoted for
-// the shell that ssh runs it with when it holds anything but letters, digits
-// and "/._+-"; a `self_path` that is empty or holds a control byte is replaced
-// by kDefaultInstalledPath.
-std::string UsageText(absl::string_view self_path = kDefaultInstalledPath);
-
 // kVersionString is what --version prints (without "\n").
 extern const char kVersionString[];
 

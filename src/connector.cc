@@ -23,6 +23,7 @@
 #include "src/deadline.h"
 #include "src/mux_reply.h"
 #include "src/syscalls.h"
+#include "src/text.h"
 #include "src/unique_fd.h"
 
 namespace ssh_proxy {
@@ -444,10 +445,9 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
       if (parser.received().empty()) return ready;
       // Show what did arrive, keeping the code: a timeout stays a timeout (75),
       // a failed poll an OS error (71).
-      return absl::Status(
-          ready.code(),
-          absl::StrCat(ready.message(), " (received \"",
-                       EscapeForMessage(parser.received()), "\")"));
+      return absl::Status(ready.code(),
+                          absl::StrCat(ready.message(), " (received ",
+                                       Quoted(parser.received()), ")"));
     }
     // Peek, let the parser decide how many bytes belong to the reply, then
     // consume exactly those: the guest's first bytes (sshd's banner) often
@@ -469,8 +469,8 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
       }
       return absl::DataLossError(
           absl::StrCat("protocol error from the multiplexer of ", name,
-                       ": connection closed in the middle of the reply \"",
-                       EscapeForMessage(parser.received()), "\""));
+                       ": connection closed in the middle of the reply ",
+                       Quoted(parser.received())));
     }
     if (n < 0) return ErrnoStatus(errno, absl::StrCat(what, ": recv"));
     size_t consumed = 0;
@@ -490,14 +490,14 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
         banner = banner.substr(0, banner.find_first_of("\r\n"));
         return absl::DataLossError(absl::StrCat(
             "protocol error from the multiplexer of ", name,
-            ": it answered with an SSH banner (\"", EscapeForMessage(banner),
-            "\"): this looks like an sshd, not a multiplexer (for an sshd on a "
+            ": it answered with an SSH banner (", Quoted(banner),
+            "): this looks like an sshd, not a multiplexer (for an sshd on a "
             "UNIX socket, write unix/",
             EscapeForMessage(absl::string_view(target.path).substr(1)), ")"));
       }
       return absl::DataLossError(absl::StrCat(
           "protocol error from the multiplexer of ", name, ": ", parser.error(),
-          " in reply \"", EscapeForMessage(parser.received()), "\""));
+          " in reply ", Quoted(parser.received())));
     }
     // Consume what the parser took. These bytes were just peeked, so they are
     // queued: a short read here would mean another reader on our socket.

@@ -21,6 +21,7 @@
 #include "src/address.h"
 #include "src/deadline.h"
 #include "src/syscalls.h"
+#include "src/text.h"
 #include "src/unique_fd.h"
 
 namespace ssh_proxy {
@@ -32,20 +33,10 @@ constexpr absl::string_view kNoSuchMachine = "io.systemd.Machine.NoSuchMachine";
 // How much of a hostile value a message shows (escaped).
 constexpr size_t kShownBytes = 200;
 
-// Shown returns `bytes` quoted and escaped for a message: "text", or, past
-// kShownBytes bytes, "text..." (N bytes).
-std::string Shown(absl::string_view bytes) {
-  if (bytes.size() <= kShownBytes) {
-    return absl::StrCat("\"", EscapeForMessage(bytes), "\"");
-  }
-  return absl::StrCat("\"", EscapeForMessage(bytes.substr(0, kShownBytes)),
-                      "...\" (", bytes.size(), " bytes)");
-}
-
-// ShownJson returns a JSON value as text for a message (never throws: invalid
-// UTF-8 cannot come out of the parser, and would be replaced anyway).
-std::string ShownJson(const Json& value) {
-  return Shown(value.dump(-1, ' ', false, Json::error_handler_t::replace));
+// JsonText returns a JSON value as compact text (never throws: invalid UTF-8
+// cannot come out of the parser, and would be replaced anyway).
+std::string JsonText(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 // TypeName returns what `value` is, with its article: "an unsigned integer",
@@ -240,40 +231,43 @@ absl::StatusOr<const Json*> ReplyParameters(const Json& reply,
                                             absl::string_view what,
                                             absl::string_view from) {
   if (reply.is_discarded()) {
-    return Protocol(
-        what, from,
-        absl::StrCat("the reply is not valid JSON: ", Shown(message)));
+    return Protocol(what, from,
+                    absl::StrCat("the reply is not valid JSON: ",
+                                 Quoted(message, kShownBytes)));
   }
   if (!reply.is_object()) {
-    return Protocol(what, from,
-                    absl::StrCat("the reply is ", TypeName(reply),
-                                 ", not an object: ", ShownJson(reply)));
+    return Protocol(
+        what, from,
+        absl::StrCat("the reply is ", TypeName(reply), ", not an object: ",
+                     Quoted(JsonText(reply), kShownBytes)));
   }
   if (const Json* error = Field(reply, "error")) {
     if (!error->is_string()) {
-      return Protocol(what, from,
-                      absl::StrCat("\"error\" is ", TypeName(*error),
-                                   ", not a string: ", ShownJson(*error)));
+      return Protocol(
+          what, from,
+          absl::StrCat("\"error\" is ", TypeName(*error), ", not a string: ",
+                       Quoted(JsonText(*error), kShownBytes)));
     }
     const std::string& name = error->get_ref<const std::string&>();
     if (name == kNoSuchMachine) {
       return absl::NotFoundError(absl::StrCat(what, "no machine named ",
                                               machine.name, " (", from, ")"));
     }
-    return absl::UnavailableError(
-        absl::StrCat(what, from, " answered with error ", Shown(name)));
+    return absl::UnavailableError(absl::StrCat(
+        what, from, " answered with error ", Quoted(name, kShownBytes)));
   }
   const Json* parameters = Field(reply, "parameters");
   if (parameters == nullptr) {
     return Protocol(what, from,
                     absl::StrCat("the reply has neither \"error\" nor "
                                  "\"parameters\": ",
-                                 Shown(message)));
+                                 Quoted(message, kShownBytes)));
   }
   if (!parameters->is_object()) {
     return Protocol(what, from,
                     absl::StrCat("\"parameters\" is ", TypeName(*parameters),
-                                 ", not an object: ", ShownJson(*parameters)));
+                                 ", not an object: ",
+                                 Quoted(JsonText(*parameters), kShownBytes)));
   }
   return parameters;
 }
@@ -300,16 +294,18 @@ absl::StatusOr<Fields> ReadFields(const Json& parameters, const Target& machine,
     if (s.value != nullptr && !s.value->is_string()) {
       return Protocol(what, from,
                       absl::StrCat("\"", s.key, "\" is ", TypeName(*s.value),
-                                   ", not a string: ", ShownJson(*s.value)));
+                                   ", not a string: ",
+                                   Quoted(JsonText(*s.value), kShownBytes)));
     }
   }
   if (f.name == nullptr)
     return Protocol(what, from, "the reply has no \"name\"");
   const std::string& name = f.name->get_ref<const std::string&>();
   if (name != machine.name) {
-    return Protocol(what, from,
-                    absl::StrCat("the reply is about machine ", Shown(name),
-                                 ", not ", machine.name));
+    return Protocol(
+        what, from,
+        absl::StrCat("the reply is about machine ", Quoted(name, kShownBytes),
+                     ", not ", machine.name));
   }
   return f;
 }
@@ -320,10 +316,10 @@ absl::StatusOr<Target> TargetFromCid(const Json& cid_value,
                                      absl::string_view what,
                                      absl::string_view from) {
   if (!cid_value.is_number_unsigned()) {
-    return Protocol(
-        what, from,
-        absl::StrCat("\"vSockCid\" is ", TypeName(cid_value),
-                     ", not an unsigned integer: ", ShownJson(cid_value)));
+    return Protocol(what, from,
+                    absl::StrCat("\"vSockCid\" is ", TypeName(cid_value),
+                                 ", not an unsigned integer: ",
+                                 Quoted(JsonText(cid_value), kShownBytes)));
   }
   const uint64_t cid = cid_value.get<uint64_t>();
   if (cid >= kVsockCidAny) {
@@ -351,7 +347,7 @@ absl::StatusOr<Target> TargetFromSshAddress(const std::string& address,
   if (address == ".host" || (sep != std::string::npos && prefix == "machine")) {
     return Protocol(
         what, from,
-        absl::StrCat("\"sshAddress\" ", Shown(address),
+        absl::StrCat("\"sshAddress\" ", Quoted(address, kShownBytes),
                      " is not allowed there: it must be a unix/, vsock/ or "
                      "vsock-mux/ address"));
   }
@@ -361,11 +357,10 @@ absl::StatusOr<Target> TargetFromSshAddress(const std::string& address,
   // The grammar's message quotes the whole address; the value is shown (cut)
   // once, then the rule it broke (cut too: a suggestion repeats it).
   absl::string_view rule = parsed.status().message();
-  const std::string quoted =
-      absl::StrCat("HOST \"", EscapeForMessage(address), "\": ");
+  const std::string quoted = absl::StrCat("HOST ", Quoted(address), ": ");
   if (absl::StartsWith(rule, quoted)) rule.remove_prefix(quoted.size());
   return Protocol(what, from,
-                  absl::StrCat("\"sshAddress\" ", Shown(address),
+                  absl::StrCat("\"sshAddress\" ", Quoted(address, kShownBytes),
                                " is not an address ssh-proxy accepts: ",
                                rule.substr(0, kShownBytes),
                                rule.size() > kShownBytes ? "..." : ""));
@@ -417,8 +412,9 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
       what, "machine ", machine.name, " has no SSH address (", from,
       " gives no vSockCid, no sshAddress, and it is not a systemd-nspawn "
       "container; class ",
-      f->klass != nullptr ? Shown(f->klass->get_ref<const std::string&>())
-                          : "not given",
+      f->klass != nullptr
+          ? Quoted(f->klass->get_ref<const std::string&>(), kShownBytes)
+          : "not given",
       ")"));
 }
 
@@ -441,7 +437,8 @@ absl::StatusOr<std::string> ReadMachinedReply(int fd,
               what,
               ": protocol error from systemd-machined: the reply is "
               "longer than ",
-              kMaxMachinedReply, " bytes: ", Shown(reader.message())));
+              kMaxMachinedReply,
+              " bytes: ", Quoted(reader.message(), kShownBytes)));
         case MachinedReplyReader::State::kNeedMore:
           break;
       }
@@ -465,7 +462,7 @@ absl::StatusOr<std::string> ReadMachinedReply(int fd,
           absl::StrCat(what,
                        ": protocol error from systemd-machined: the connection "
                        "closed in the middle of the reply ",
-                       Shown(reader.message())));
+                       Quoted(reader.message(), kShownBytes)));
     }
     return OsError(err, absl::StrCat(what, ": recv"));
   }
@@ -509,7 +506,7 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
         ReadMachinedReply(c->fd.get(), budget, sys, what);
     if (!reply.ok()) return reply.status();
     c->fd.reset();
-    Log(options, absl::StrCat(from, " replied: ", Shown(*reply)));
+    Log(options, absl::StrCat(from, " replied: ", Quoted(*reply, kShownBytes)));
     absl::StatusOr<Target> target =
         ParseMachinedReply(*reply, machine, scope, uid);
     if (target.ok()) {

@@ -23,6 +23,7 @@
 #include "src/relay.h"
 #include "src/sandbox.h"
 #include "src/syscalls.h"
+#include "src/usage.h"
 
 #if defined(SSH_PROXY_TEST_HOOKS)
 // Only in //tests/sandbox:ssh-proxy-with-test-hooks, never in //:ssh-proxy.

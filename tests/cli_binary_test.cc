@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "src/cli.h"
+#include "src/usage.h"
 #include "tests/testing/printing.h"
 
 extern char** environ;
