@@ -61,7 +61,8 @@ absl::string_view Operand(TargetKind kind) {
 }
 
 // AcceptedForms is the tail of every "what is this HOST" message: "expected
-// unix/PATH, vsock/CID, vsock-mux/PATH (or % instead of /) or .host".
+// unix/PATH, vsock/CID, vsock-mux/PATH, machine/NAME (or % instead of /) or
+// .host".
 const std::string& AcceptedForms() {
   static const std::string* const forms = [] {
     std::string text = "expected ";

@@ -334,5 +334,4 @@ fi
 check_fragment --help "$tmp/help.default"
 check_options
 
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+check_summary

@@ -85,5 +85,4 @@ else
   fail "the page covers every address form, option and exit code" "missing: ${missing[*]}"
 fi
 
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+check_summary

@@ -18,11 +18,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
 proxy=$(abspath "$1")
 inetd=$(abspath "$2")
-SKIPPED=0
-skip() {
-  echo "SKIP $1: $2"
-  SKIPPED=$((SKIPPED + 1))
-}
 
 # Below /tmp, not TEST_TMPDIR: socket paths must fit sun_path (107 bytes), and the messages are
 # checked for the short-path route; the O_PATH route of longer paths has a case of its own.
@@ -149,5 +144,4 @@ pids+=($!)
 for _ in $(seq 100); do [[ -e $d/sshd.ready ]] && break; sleep 0.05; done
 expect "vsock-mux/ to an sshd" 76 "it answered with an SSH banner (\"$banner\")" "this looks like an sshd, not a multiplexer" "write unix/${d#/}/sshd.sock" -- "vsock-mux/${d#/}/sshd.sock" 22
 
-echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
-((FAILED == 0))
+check_summary
