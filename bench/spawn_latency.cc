@@ -12,10 +12,18 @@
 // its own reply time (connect, CONNECT, OK: measured directly, in the same
 // run) is then subtracted from the proxy's figure.
 //
+// machine/vm is measured too, resolved by a scripted systemd-machined (one
+// fixed reply naming the UNIX listener as the machine's sshAddress,
+// tests/testing/scripted_machined.h) that this process and its children see
+// at machined's system path, in a private mount namespace with its own /run
+// (needs CAP_SYS_ADMIN; without it the machine/ rows are skipped, saying so).
+//
 // With --proxy-unconfined=PATH (bench:ssh-proxy-unconfined, the same binary
-// with confinement compiled out), unix/ and vsock-mux/ are measured through it
-// too, interleaved with the rest, and the cost of confinement is printed: the
-// difference of the medians, in microseconds and as a share of the floor.
+// with confinement compiled out), unix/, vsock-mux/ and machine/ are measured
+// through it too, interleaved with the rest, and the cost of confinement is
+// printed: the difference of the medians, in microseconds, as a ratio to the
+// unconfined median and as a share of the floor. (Any two builds can be
+// compared this way: --proxy=A --proxy-unconfined=B prints A's cost over B.)
 //
 // Usage: spawn_latency [--runs=N] [--proxy=PATH] [--proxy-unconfined=PATH]
 //                      [--mux-emulator=PATH]
@@ -36,9 +44,12 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
+
+#include "tests/testing/scripted_machined.h"
 
 extern char** environ;
 
@@ -219,11 +230,27 @@ int main(int argc, char** argv) {
   const std::string dir = mkdtemp(dir_template);
   const std::string unix_path = dir + "/unix.sock";
   const std::string mux_path = dir + "/mux.sock";
+  // Before any thread starts: a new mount namespace needs a single thread.
+  const std::string machined_path = dir + "/machined.sock";
+  std::string no_machine;
+  const bool machine = ssh_proxy::testing::ShowAsSystemMachined(
+      machined_path.c_str(), &no_machine);
+  if (!machine) {
+    std::printf(
+        "SKIP machine/: no private /run for the scripted machined: %s\n",
+        no_machine.c_str());
+  }
   const int unix_listener = Listen(unix_path);
   const int mux_listener = Listen(mux_path);
   std::atomic<bool> stop{false};
   std::thread unix_server(Serve, unix_listener, false, &stop);
   std::thread mux_server(Serve, mux_listener, true, &stop);
+  std::unique_ptr<ssh_proxy::testing::ScriptedMachined> machined;
+  if (machine) {
+    machined = std::make_unique<ssh_proxy::testing::ScriptedMachined>(
+        machined_path,
+        ssh_proxy::testing::MachineReply("vm", "unix" + unix_path));
+  }
   const std::string emu_path = dir + "/emu.sock";
   const std::string emu_ready = dir + "/emu.ready";
   const pid_t emu_pid = emulator.empty() ? -1
@@ -246,8 +273,15 @@ int main(int argc, char** argv) {
       unconfined.c_str(), unix_host.c_str(), "22", nullptr};
   const std::vector<const char*> mux_bare_argv = {
       unconfined.c_str(), mux_host.c_str(), "22", nullptr};
+  const std::vector<const char*> machine_argv = {proxy.c_str(), "machine/vm",
+                                                 "22", nullptr};
+  const std::vector<const char*> machine_bare_argv = {
+      unconfined.c_str(), "machine/vm", "22", nullptr};
   std::vector<double> floor_us, unix_fd, unix_exit, mux_fd, mux_exit;
-  std::vector<double> unix_bare_fd, mux_bare_fd;
+  std::vector<double> unix_bare_fd, mux_bare_fd, machine_fd, machine_exit,
+      machine_bare_fd;
+  double load_start[3] = {0, 0, 0};
+  getloadavg(load_start, 3);
   int failures = 0;
   // Interleaved, so that drift in the machine's load hits all three alike. The
   // first few runs warm the page cache and are not counted.
@@ -263,6 +297,19 @@ int main(int argc, char** argv) {
       if (i >= 20) {
         unix_bare_fd.push_back(ub.fd_us);
         mux_bare_fd.push_back(mb.fd_us);
+      }
+    }
+    if (machine) {
+      const Sample ma = RunOnce(machine_argv, true);
+      if (!ma.ok) ++failures;
+      if (i >= 20) {
+        machine_fd.push_back(ma.fd_us);
+        machine_exit.push_back(ma.exit_us);
+      }
+      if (!unconfined.empty()) {
+        const Sample mab = RunOnce(machine_bare_argv, true);
+        if (!mab.ok) ++failures;
+        if (i >= 20) machine_bare_fd.push_back(mab.fd_us);
       }
     }
     if (emu_pid > 0) {
@@ -287,6 +334,9 @@ int main(int argc, char** argv) {
     waitpid(emu_pid, nullptr, 0);
     unlink(emu_ready.c_str());
   }
+  double load_end[3] = {0, 0, 0};
+  getloadavg(load_end, 3);
+  machined.reset();
   stop = true;
   unix_server.join();
   mux_server.join();
@@ -297,7 +347,10 @@ int main(int argc, char** argv) {
   rmdir(dir.c_str());
 
   const Stats f = Summarize(floor_us);
-  std::printf("spawn latency over %d runs each (microseconds)\n", runs);
+  std::printf(
+      "spawn latency over %d interleaved runs each (microseconds); load "
+      "average (1 min) %.2f at start, %.2f at the end\n",
+      runs, load_start[0], load_end[0]);
   std::printf("%-28s %9s %9s %8s\n", "", "median", "p90", "ratio");
   std::printf("%-28s %9.0f %9.0f %8s\n", "/bin/true spawn->exit", f.median,
               f.p90, "1.00");
@@ -307,8 +360,11 @@ int main(int argc, char** argv) {
   } rows[] = {{"unix/ spawn->fd", &unix_fd},
               {"unix/ spawn->exit", &unix_exit},
               {"vsock-mux/ spawn->fd", &mux_fd},
-              {"vsock-mux/ spawn->exit", &mux_exit}};
+              {"vsock-mux/ spawn->exit", &mux_exit},
+              {"machine/ spawn->fd", &machine_fd},
+              {"machine/ spawn->exit", &machine_exit}};
   for (const auto& row : rows) {
+    if (row.v->empty()) continue;
     const Stats s = Summarize(*row.v);
     std::printf("%-28s %9.0f %9.0f %8.2f\n", row.name, s.median, s.p90,
                 s.median / f.median);
@@ -319,8 +375,10 @@ int main(int argc, char** argv) {
       const std::vector<double>* bare;
       const std::vector<double>* confined;
     } pairs[] = {{"unix/", &unix_bare_fd, &unix_fd},
-                 {"vsock-mux/", &mux_bare_fd, &mux_fd}};
+                 {"vsock-mux/", &mux_bare_fd, &mux_fd},
+                 {"machine/", &machine_bare_fd, &machine_fd}};
     for (const auto& p : pairs) {
+      if (p.bare->empty()) continue;
       const Stats bare = Summarize(*p.bare);
       const Stats confined = Summarize(*p.confined);
       const std::string name = std::string(p.name) + " spawn->fd unconfined";
