@@ -7,19 +7,31 @@
 // 700 us, and confinement may cost at most 3% of it. Loading a program that
 // is already compiled costs one seccomp(2) call.
 //
-// Why our own BPF and not libseccomp's: when the first filter of a process is
-// attached, the kernel runs it once for every system call number (about 470
-// on x86_64, and as many for i386) to learn which calls are always allowed,
-// and each instruction on those paths costs it a few nanoseconds; the first
-// filter is on the path ssh waits on. So the program is shaped for that walk:
+// Why our own BPF and not libseccomp's: attaching a filter costs the kernel
+// a fixed ~18 us (conversion, JIT), about 0.2-0.4 us more per instruction,
+// and, for the first filter of a process, a walk of the program for every
+// system call number (about 470 on x86_64, and as many for i386) to learn
+// which calls are always allowed, 2-5 ns per instruction walked. The first
+// filter is on the path ssh waits on (bench/README.md has the figures). So:
 //   1. the architecture check (another ABI, x32 or i386, is killed at once);
-//   2. a range check: a number above the highest allowed one is killed;
-//   3. a binary tree of JGE comparisons over the runs of numbers that share a
+//   2. in the loaded shape, a load of the instruction pointer that nothing
+//      uses: the kernel's walk gives up at the first load of anything but the
+//      number or the architecture, so it stops there, 3 instructions for
+//      every number, instead of walking the tree (about 2000 instructions
+//      fewer per load); the price is that each later call runs the filter
+//      (tens of nanoseconds, and ssh-proxy makes a handful);
+//   3. a range check: a number above the highest allowed one is killed;
+//   4. a binary tree of JGE comparisons over the runs of numbers that share a
 //      verdict (allow, kill, or "check the arguments"), built so that the sum
 //      of path lengths over all numbers is the least possible: a run of many
 //      refused numbers sits near the root, a lone allowed one deeper;
-//   4. per call with conditions, its argument checks (64-bit, both words, as
-//      libseccomp compares them), then allow; no rule matched: kill.
+//   5. per call with conditions, its argument checks, then allow; no rule
+//      matched: kill. Every argument our rules compare is an int or unsigned
+//      int in the kernel's SYSCALL_DEFINE (kIntArgs), which reads its low 32
+//      bits only: only that word is compared. (libseccomp compares both
+//      words, 2 more instructions per condition, and kills a call whose
+//      unused high word is not zero.)
+// Stage 1 is 105 instructions (libseccomp: 123), stage 2 58 (64).
 // libseccomp still resolves the call names, and its own programs for the same
 // lists are printed with --candidates: the reference that tests/sandbox's
 // policy_test compares ours with, call by call, and what bench/seccomp_attach
@@ -280,9 +292,37 @@ struct Check {
   uint32_t value;
 };
 
-// Checks returns the word comparisons of `cmp` (EQ: all 64 bits;
-// MASKED_EQ: the masked bits), leaving out a word whose mask is 0; or false
-// for a comparison this emitter does not know or that can never hold.
+// The arguments that our rules compare, each an int or unsigned int in the
+// kernel's SYSCALL_DEFINE of its call (the kernel casts the register to 32
+// bits): socket(int family, int type, ...), setsockopt/getsockopt(int fd, int
+// level, int optname, ...), newfstatat(..., int flag), openat(..., int flags,
+// ...), seccomp(unsigned int op, unsigned int flags, ...), fcntl(unsigned int
+// fd, unsigned int cmd, ...), tgkill(pid_t tgid, pid_t pid, int sig),
+// rt_sigaction(int sig, ...). A condition on any other argument keeps both
+// words.
+struct IntArg {
+  const char* name;
+  unsigned arg;
+};
+constexpr IntArg kIntArgs[] = {
+    {"socket", 0},     {"socket", 1},       {"setsockopt", 1},
+    {"setsockopt", 2}, {"getsockopt", 1},   {"newfstatat", 3},
+    {"openat", 2},     {"seccomp", 0},      {"seccomp", 1},
+    {"fcntl", 1},      {"tgkill", 0},       {"tgkill", 1},
+    {"tgkill", 2},     {"rt_sigaction", 0},
+};
+
+bool IsIntArg(const char* name, unsigned arg) {
+  for (const IntArg& a : kIntArgs) {
+    if (a.arg == arg && std::strcmp(a.name, name) == 0) return true;
+  }
+  return false;
+}
+
+// Checks returns the word comparisons of `cmp` (EQ: all 64 bits, or the low
+// 32 of an int argument; MASKED_EQ: the masked bits), leaving out a word whose
+// mask is 0; or false for a comparison this emitter does not know or that can
+// never hold.
 bool Checks(const scmp_arg_cmp& cmp, const char* name,
             std::vector<Check>* checks) {
   uint64_t mask, value;
@@ -296,6 +336,13 @@ bool Checks(const scmp_arg_cmp& cmp, const char* name,
     std::fprintf(stderr, "%s: only EQ and MASKED_EQ conditions are emitted\n",
                  name);
     return false;
+  }
+  if (IsIntArg(name, cmp.arg)) {
+    if ((value >> 32) != 0) {
+      std::fprintf(stderr, "%s: a 64-bit value for an int argument\n", name);
+      return false;
+    }
+    mask &= 0xffffffffu;
   }
   if ((value & ~mask) != 0) {
     std::fprintf(stderr, "%s: a condition that can never hold\n", name);
@@ -541,16 +588,24 @@ std::vector<Rule> Stage1Rules() {
   return stage1;
 }
 
-// PrintPolicy prints what sandbox.cc loads: both stages, shaped kByNumbers.
+// The shape sandbox.cc loads. Measured (bench/README.md): the kernel charges
+// about 0.2-0.4 us per instruction to check and compile a filter, and 2-5 ns
+// per instruction it walks for each of ~940 numbers when the filter is the
+// first; kByNumbers walks ~4800 (stage 2) and ~5700 (stage 1) instructions,
+// kByNumbersUncachable 2820 for either, and costs each later call one run of
+// the filter (tens of nanoseconds; ssh-proxy makes a handful after stage 2).
+constexpr Shape kLoadedShape = Shape::kByNumbersUncachable;
+
+// PrintPolicy prints what sandbox.cc loads: both stages, in kLoadedShape.
 bool PrintPolicy(uint32_t arch, FILE* out) {
   std::fprintf(out, "inline constexpr unsigned kSeccompAuditArch = 0x%08xu;\n",
                arch);
   const std::vector<Rule> stage1 = Stage1Rules();
   const std::vector<Rule> stage2 = Stage2Rules();
   std::vector<struct sock_filter> bpf;
-  return TreeProgram("stage 1", stage1, arch, Shape::kByNumbers, &bpf) &&
+  return TreeProgram("stage 1", stage1, arch, kLoadedShape, &bpf) &&
          PrintProgram("kStage1Filter", &stage1, bpf, out) &&
-         TreeProgram("stage 2", stage2, arch, Shape::kByNumbers, &bpf) &&
+         TreeProgram("stage 2", stage2, arch, kLoadedShape, &bpf) &&
          PrintProgram("kStage2Filter", &stage2, bpf, out);
 }
 
@@ -569,10 +624,9 @@ bool PrintCandidates(uint32_t arch, FILE* out) {
       {"LibseccompLinear", "libseccomp, rules in priority order", 1,
        Shape::kByNumbers},
       {"TreeByRuns", "range check, tree balanced by runs", 0, Shape::kByRuns},
-      {"TreeByNumbers", "range check, tree balanced by numbers (loaded)", 0,
+      {"TreeByNumbers", "range check, tree balanced by numbers", 0,
        Shape::kByNumbers},
-      {"TreeByNumbersUncachable",
-       "the same, made uncachable (every call runs it)", 0,
+      {"TreeByNumbersUncachable", "the same, uncachable (loaded)", 0,
        Shape::kByNumbersUncachable},
   };
   std::fprintf(out,

@@ -352,10 +352,59 @@ std::vector<std::set<uint64_t>> ArgValues(int nr) {
   return values;
 }
 
+// KernelView returns `data` as the kernel's system call reads it: the
+// arguments that are int or unsigned int in its SYSCALL_DEFINE (those our
+// rules compare; the kernel casts the register to 32 bits) without their
+// high word.
+struct seccomp_data KernelView(struct seccomp_data data) {
+  static const struct {
+    int nr;
+    std::initializer_list<int> args;
+  } kIntArgs[] = {
+      {SYS_socket, {0, 1, 2}},     {SYS_setsockopt, {0, 1, 2}},
+      {SYS_getsockopt, {0, 1, 2}}, {SYS_newfstatat, {0, 3}},
+      {SYS_openat, {0, 2}},        {SYS_seccomp, {0, 1}},
+      {SYS_fcntl, {0, 1}},         {SYS_tgkill, {0, 1, 2}},
+      {SYS_rt_sigaction, {0}},
+  };
+  if (data.arch != AUDIT_ARCH_X86_64) return data;
+  for (const auto& call : kIntArgs) {
+    if (call.nr != data.nr) continue;
+    for (int a : call.args) data.args[a] &= 0xffffffffu;
+  }
+  return data;
+}
+
+// The high word of an int argument is ignored by the kernel, and by the
+// loaded programs: a call is judged on what the kernel will do.
+TEST(PolicyTest, TheHighWordOfAnIntArgumentIsNotCompared) {
+  const uint64_t high = uint64_t{1} << 32;
+  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
+         {Make("fcntl F_GETFL, high word set", SYS_fcntl, {3, F_GETFL | high}),
+          Make("tgkill SIGABRT to itself, high words set", SYS_tgkill,
+               {kPid | high, kPid | high, SIGABRT | high})},
+         SECCOMP_RET_ALLOW);
+  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
+         {Make("fcntl F_DUPFD, high word set", SYS_fcntl, {3, F_DUPFD | high}),
+          Make("tgkill SIGKILL, high word set", SYS_tgkill,
+               {kPid, kPid, SIGKILL | high})},
+         SECCOMP_RET_KILL_PROCESS);
+  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
+         {Make("socket AF_UNIX, high word set", SYS_socket,
+               {AF_UNIX | high, SOCK_STREAM | high, 0})},
+         SECCOMP_RET_ALLOW);
+  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
+         {Make("socket AF_INET, high word set", SYS_socket,
+               {AF_INET | high, SOCK_STREAM, 0})},
+         SECCOMP_RET_KILL_PROCESS);
+}
+
 // The loaded programs, and every other shape, decide as libseccomp's own
 // program for the same list does: every number 0..1023 of x86_64, i386 and
 // x32 (and the numbers just below and at 2^32), with every combination of the
-// first four arguments' values above (the rules compare no other).
+// first four arguments' values above (the rules compare no other). Ours are
+// compared on what the kernel reads (KernelView), libseccomp's other shape as
+// they are.
 TEST(PolicyTest, EveryShapeDecidesAsLibseccompDoes) {
   const std::vector<struct sock_filter> reference[2] = {
       Patched(kStage1LibseccompTree, kStage1LibseccompTreePidSlots),
@@ -394,9 +443,13 @@ TEST(PolicyTest, EveryShapeDecidesAsLibseccompDoes) {
               data.args[2] = a2;
               data.args[3] = a3;
               for (int stage = 0; stage < 2; ++stage) {
-                const uint32_t want = RunFilter(reference[stage], data);
+                const uint32_t raw = RunFilter(reference[stage], data);
+                const uint32_t kernel =
+                    RunFilter(reference[stage], KernelView(data));
                 for (const auto& [name, prog] : progs[stage]) {
                   ++compared;
+                  const uint32_t want =
+                      name.rfind("libseccomp", 0) == 0 ? raw : kernel;
                   if (RunFilter(prog, data) == want) continue;
                   if (++mismatches <= 20) {
                     ADD_FAILURE()
