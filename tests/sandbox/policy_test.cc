@@ -56,7 +56,8 @@ std::vector<struct sock_filter> Patched(const SeccompCandidate& c) {
 }
 
 // RunFilter evaluates `prog` on `data` as the kernel does for the opcodes
-// libseccomp emits (a test failure for any other). Returns the action.
+// libseccomp and src/seccomp_policy_gen.cc emit (a test failure for any
+// other). Returns the action.
 uint32_t RunFilter(const std::vector<struct sock_filter>& prog,
                    const struct seccomp_data& data) {
   const size_t N = prog.size();
@@ -75,6 +76,9 @@ uint32_t RunFilter(const std::vector<struct sock_filter>& prog,
         break;
       case BPF_ALU | BPF_AND | BPF_K:
         a &= f.k;
+        break;
+      case BPF_JMP | BPF_JA:  // libseccomp's long jumps, if it needs any.
+        pc += f.k;
         break;
       case BPF_JMP | BPF_JEQ | BPF_K:
         pc += a == f.k ? f.jt : f.jf;
