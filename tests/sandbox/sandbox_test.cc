@@ -6,13 +6,15 @@
 // by SIGSYS; the calls a stage must allow are made the same way and return.
 // Stage 1 exists only for machine/ (the only kind that reads someone else's
 // bytes before it connects); stage 2 is checked for every kind that connects
-// here: unix/, vsock-mux/ and machine/. The plain //:ssh-proxy is shown to
+// here: unix/, vsock-mux/, machine/ and .host (vsock/ never connects on these
+// machines; stage_order_test places its stage 2 with a simulated socket). The plain //:ssh-proxy is shown to
 // confine itself: its /proc/PID/status while it relays, its -v lines, and that
 // it has no hook.
 //
 // Targets are AF_UNIX listeners in a temporary directory. machine/vm is
 // resolved by a scripted systemd-machined that the child sees at machined's
-// system path in a private mount namespace (tests/testing/scripted_machined.h:
+// system path, and .host finds the listener at its path, in a private mount
+// namespace (tests/testing/scripted_machined.h:
 // needs CAP_SYS_ADMIN, else those tests are skipped, saying so). vsock is only
 // ever given with --dry-run: nothing here creates an AF_VSOCK socket.
 
@@ -218,13 +220,15 @@ class SandboxTest : public ::testing::Test {
     rmdir(dir_.c_str());
   }
   // MachineChild returns what the child must do before exec for `host`: for
-  // machine/, see the scripted machined at machined's path (exit 125 if it
-  // cannot); nothing for the other kinds.
+  // machine/ and .host, see the scripted machined and the listener at their
+  // paths under /run (exit 125 if it cannot); nothing for the other kinds.
   std::function<void()> MachineChild(const std::string& host) {
-    if (!absl::StartsWith(host, "machine/")) return nullptr;
-    const std::string path = machined_path_;
-    return [path] {
-      if (!ssh_proxy::testing::ShowAsSystemMachined(path.c_str(), nullptr)) {
+    if (!absl::StartsWith(host, "machine/") && host != ".host") return nullptr;
+    const std::string machined = machined_path_;
+    const std::string sshd = dir_ + "/s.sock";
+    return [machined, sshd] {
+      if (!ssh_proxy::testing::ShowAsSystemMachined(machined.c_str(), nullptr,
+                                                    sshd.c_str())) {
         _exit(125);
       }
     };
@@ -359,10 +363,12 @@ TEST_F(SandboxTest, Stage2KillsEveryOpenAndConnect) {
   }
 }
 
-// The same for machine/, where stage 2 is the second filter.
-TEST_F(SandboxTest, Stage2KillsEveryOpenAndConnectForMachine) {
+// The same for machine/, where stage 2 is the second filter, and .host (its
+// socket shown under a private /run, like machined's).
+TEST_F(SandboxTest, Stage2KillsEveryOpenAndConnectForMachineAndHost) {
   SKIP_WITHOUT_MACHINED();
   ExpectStage2Kills(machine_host_);
+  ExpectStage2Kills(".host");
 }
 
 // abort() and glibc's fatal errors still end the process by SIGABRT with
@@ -379,20 +385,34 @@ TEST_F(SandboxTest, AbortStillAbortsAfterStage2) {
 }
 
 // Landlock alone (stage 2 without its seccomp filter) denies opening a file,
-// where the kernel has it.
+// where the kernel has it: for every kind that connects here.
 TEST_F(SandboxTest, Stage2LandlockAloneDeniesTheFilesystem) {
   const int abi = HostLandlockAbi();
-  const Result r =
-      Hook(2, "open-read", unix_host_, {"-v", "--test-landlock-only"});
-  if (abi == 0) {
-    ExpectReturned(r, "open-read without Landlock", true);
-    EXPECT_TRUE(absl::StrContains(r.err, "no Landlock")) << r.err;
-    GTEST_SKIP() << "this kernel has no Landlock";
+  std::vector<std::string> hosts = {unix_host_, mux_host_};
+  std::string why;
+  const bool machine = CanShowMachined(&why);
+  if (machine) {
+    hosts.push_back(machine_host_);
+    hosts.push_back(".host");
   }
-  ExpectReturned(r, "open-read under Landlock", false);
-  EXPECT_TRUE(absl::StrContains(r.err, "EACCES")) << r.err;
-  EXPECT_TRUE(absl::StrContains(r.err, absl::StrCat("Landlock ABI ", abi)))
-      << r.err;
+  for (const std::string& host : hosts) {
+    const Result r = Hook(2, "open-read", host, {"-v", "--test-landlock-only"});
+    if (abi == 0) {
+      ExpectReturned(r, "open-read without Landlock", true);
+      EXPECT_TRUE(absl::StrContains(r.err, "no Landlock")) << r.err;
+      continue;
+    }
+    ExpectReturned(r, host + ": open-read under Landlock", false);
+    EXPECT_TRUE(absl::StrContains(r.err, "EACCES")) << host << ": " << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, absl::StrCat("Landlock ABI ", abi)))
+        << host << ": " << r.err;
+  }
+  if (abi == 0) GTEST_SKIP() << "SKIP: this kernel has no Landlock";
+  if (!machine) {
+    GTEST_SKIP() << "SKIP (machine/ and .host only; unix/ and vsock-mux/ "
+                    "passed): no private mount namespace: "
+                 << why;
+  }
 }
 
 // A poll with a timeout that SIGSTOP/SIGCONT interrupts is resumed by the

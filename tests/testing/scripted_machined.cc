@@ -69,7 +69,8 @@ std::string MachineReply(const std::string& name,
          "\"}}";
 }
 
-bool ShowAsSystemMachined(const char* socket_path, std::string* error) {
+bool ShowAsSystemMachined(const char* socket_path, std::string* error,
+                          const char* local_sshd_path) {
   const char* step = nullptr;
   if (unshare(CLONE_NEWNS) != 0) {
     step = "unshare(CLONE_NEWNS)";
@@ -84,6 +85,10 @@ bool ShowAsSystemMachined(const char* socket_path, std::string* error) {
   } else if (symlink(socket_path, "/run/systemd/machine/io.systemd.Machine") !=
              0) {
     step = "symlink /run/systemd/machine/io.systemd.Machine";
+  } else if (local_sshd_path != nullptr &&
+             (mkdir("/run/ssh-unix-local", 0755) != 0 ||
+              symlink(local_sshd_path, "/run/ssh-unix-local/socket") != 0)) {
+    step = "symlink /run/ssh-unix-local/socket";
   }
   if (step == nullptr) return true;
   if (error != nullptr) {

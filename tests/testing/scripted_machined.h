@@ -43,14 +43,16 @@ std::string MachineReply(const std::string& name,
                          const std::string& ssh_address);
 
 // ShowAsSystemMachined makes `socket_path` reachable as
-// /run/systemd/machine/io.systemd.Machine for the calling process and the
-// processes it starts from now on, and hides the rest of /run from them: it
-// moves the caller into a new mount namespace (unshare(CLONE_NEWNS), so the
-// caller must be single-threaded, e.g. a child between fork and exec), makes
-// every mount private to it, mounts a tmpfs on /run and puts a symlink there.
-// Needs CAP_SYS_ADMIN. Returns true, or false with the failed step and its
-// errno text in *error. Async-signal-safe but for the error text.
-bool ShowAsSystemMachined(const char* socket_path, std::string* error);
+// /run/systemd/machine/io.systemd.Machine (and, if `local_sshd_path` is not
+// null, that socket as .host's /run/ssh-unix-local/socket) for the calling
+// process and the processes it starts from now on, and hides the rest of /run
+// from them: it moves the caller into a new mount namespace
+// (unshare(CLONE_NEWNS), so the caller must be single-threaded, e.g. a child
+// between fork and exec), makes every mount private to it, mounts a tmpfs on
+// /run and puts symlinks there. Needs CAP_SYS_ADMIN. Returns true, or false
+// with the failed step and its errno text in *error (if not null).
+bool ShowAsSystemMachined(const char* socket_path, std::string* error,
+                          const char* local_sshd_path = nullptr);
 
 }  // namespace testing
 }  // namespace ssh_proxy
