@@ -225,10 +225,17 @@ absl::StatusOr<Confinement> ConfineForConnecting() {
 }
 
 absl::StatusOr<Confinement> ConfineFilesystemWithLandlock() {
+  std::string prefix;
+  if (!stage1_on) {
+    // landlock_restrict_self needs no_new_privs without CAP_SYS_ADMIN.
+    absl::Status status = NoNewPrivsNoProcesses(2);
+    if (!status.ok()) return status;
+    prefix = "no_new_privs, RLIMIT_NPROC 0, ";
+  }
   Confinement c;
   absl::Status landlock = ApplyLandlock(&c);
   if (!landlock.ok()) return landlock;
-  c.summary = absl::StrCat("stage 2: ", LandlockText(c));
+  c.summary = absl::StrCat("stage 2: ", prefix, LandlockText(c));
   return c;
 }
 
