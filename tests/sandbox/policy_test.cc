@@ -301,7 +301,7 @@ TEST(PolicyTest, CallCounts) {
 // Every shape that bench/seccomp_attach measures allows and kills what its
 // stage must, like the loaded one.
 TEST(PolicyTest, EveryCandidateShapeKeepsItsStagesLists) {
-  ASSERT_EQ(std::size(kSeccompCandidates), 10u);
+  ASSERT_EQ(std::size(kSeccompCandidates), 12u);
   for (const SeccompCandidate& c : kSeccompCandidates) {
     const std::string name =
         std::string("stage ") + std::to_string(c.stage) + ", " + c.name;
