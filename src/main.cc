@@ -247,11 +247,19 @@ int Run(int argc, char** argv) {
   signal(SIGPIPE, SIG_IGN);
   // Asked before confining: getuid is on neither allowlist.
   const uid_t uid = target->kind == TargetKind::kMachine ? getuid() : 0;
-  // Stage 1: from here on, only what connecting needs (sandbox.h).
-  absl::StatusOr<Confinement> stage1 = ConfineForConnecting();
-  if (!stage1.ok()) return Fail(stage1.status());
-  if (connect_options.log) connect_options.log(stage1->summary);
-  AfterConfining(1);
+  // Stage 1 only where a byte from outside the command line is read before
+  // connecting (sandbox.h): from here on, only what connecting needs. The
+  // other kinds are confined by stage 2 alone, right after the connect.
+  if (NeedsStage1(target->kind)) {
+    absl::StatusOr<Confinement> stage1 = ConfineForConnecting();
+    if (!stage1.ok()) return Fail(stage1.status());
+    if (connect_options.log) connect_options.log(stage1->summary);
+    AfterConfining(1);
+  } else if (connect_options.log) {
+    connect_options.log(
+        "stage 1: not needed, nothing but the command line is read before "
+        "connecting");
+  }
   if (target->kind == TargetKind::kMachine) {
     // A local lookup, also for --dry-run: it never touches the target itself.
     // Under stage 1 only: the target's socket and connect still follow.
