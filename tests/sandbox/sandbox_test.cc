@@ -588,6 +588,46 @@ TEST_F(SandboxTest, TheBinaryConfinesItselfWhileRelayingForMachine) {
       "stage 2: ");
 }
 
+// The first-day diagnoses of a failed unix connect (what is at the path, who
+// denies it) run under stage 1 for machine/: they use only open(O_PATH) and
+// fstat, which stage 1 allows, so the message arrives and nothing dies by
+// SIGSYS.
+TEST_F(SandboxTest, ConnectDiagnosisRunsUnderStage1) {
+  SKIP_WITHOUT_MACHINED();
+  const std::string file = dir_ + "/not-a-socket";
+  const std::string link = dir_ + "/dangling";
+  { std::ofstream(file.c_str()) << "x"; }
+  ASSERT_EQ(symlink("missing", link.c_str()), 0) << std::strerror(errno);
+  struct Case {
+    std::string path;
+    std::string says;
+  };
+  for (const Case& c : {Case{file, " is a regular file, not a socket"},
+                        Case{dir_, " is a directory, not a socket"},
+                        Case{link, " is a symlink to a missing file"}}) {
+    const std::string path = c.path;
+    const std::string reply =
+        ssh_proxy::testing::MachineReply("vm", absl::StrCat("unix", c.path));
+    ssh_proxy::testing::ScriptedMachined machined(dir_ + "/diag.sock", reply);
+    ASSERT_TRUE(machined.ok());
+    const std::string machined_path = dir_ + "/diag.sock";
+    const Result r =
+        RunProxy(kProxy, {"-v", "--timeout=2s", machine_host_, "22"}, false,
+                 nullptr, [machined_path] {
+                   if (!ssh_proxy::testing::ShowAsSystemMachined(
+                           machined_path.c_str(), nullptr)) {
+                     _exit(125);
+                   }
+                 });
+    EXPECT_TRUE(r.exited && r.code == 69) << path << ": " << r.Describe();
+    EXPECT_TRUE(absl::StrContains(r.err, "stage 1: no_new_privs")) << r.err;
+    EXPECT_TRUE(absl::StrContains(r.err, absl::StrCat(path, c.says))) << r.err;
+  }
+  unlink(link.c_str());
+  unlink(file.c_str());
+  unlink((dir_ + "/diag.sock").c_str());
+}
+
 // The plain binary has no hook: the option is unknown, the text absent.
 TEST_F(SandboxTest, TheBinaryHasNoTestHook) {
   const Result r = RunProxy(kProxy, {"--test-hook=1:execve", unix_host_, "22"});
