@@ -1,7 +1,7 @@
 // Self-confinement of the real binary (src/sandbox.h).
 //
 // Through the hidden --test-hook option of
-// //tests/sandbox:ssh-proxy-with-test-hooks (main.cc built with test hooks),
+// //tests/sandbox:ssh-proxy-with-test-hooks (the run with test hooks),
 // each stage makes a call it must forbid, right after confining, and must die
 // by SIGSYS; the calls a stage must allow are made the same way and return.
 // Stage 1 exists only for machine/ (the only kind that reads someone else's

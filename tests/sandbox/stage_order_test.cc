@@ -2,7 +2,7 @@
 //
 // The rule (src/sandbox.h): no byte from outside the command line is read
 // before a filter forbids exec, open and new sockets other than the target's.
-// Per kind, what main.cc does before the target's connect is run here (for
+// Per kind, what Run (src/run.cc) does before the target's connect is run here (for
 // machine/, asking a stand-in machined) and the bytes read before Connect's
 // after_connect hook (stage 2) are counted: stage 1 (NeedsStage1) must be
 // loaded exactly for the kinds that read some.
@@ -208,7 +208,7 @@ class RedirectingSyscalls : public FakeSyscalls {
   }
 };
 
-// What main.cc does for `host` up to the hand-off, through `sys`: parse,
+// What Run (src/run.cc) does for `host` up to the hand-off, through `sys`: parse,
 // resolve a machine/, connect with stage 2's hook. Returns how many reads of
 // someone else's bytes (recv, read) came before the hook, or -1 if the hook
 // did not run.
