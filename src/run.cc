@@ -197,6 +197,28 @@ std::string SelfPath(const char* argv0) {
   return "";
 }
 
+// ConfineStage1 applies stage 1 only where a byte from outside the command line
+// is read before connecting (sandbox.h): from then on, only what connecting
+// needs. The other kinds are confined by stage 2 alone, right after the
+// connect. Returns stage 1's error, if any.
+absl::Status ConfineStage1(TargetKind kind,
+                           const ConnectOptions& connect_options,
+                           const RunHooks& hooks) {
+  if (!NeedsStage1(kind)) {
+    if (connect_options.log) {
+      connect_options.log(
+          "stage 1: not needed, nothing but the command line is read before "
+          "connecting");
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<Confinement> stage1 = ConfineForConnecting();
+  if (!stage1.ok()) return stage1.status();
+  if (connect_options.log) connect_options.log(stage1->summary);
+  if (hooks.after_confining) hooks.after_confining(1);
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 int Run(int argc, char** argv, const RunHooks& hooks) {
@@ -234,19 +256,8 @@ int Run(int argc, char** argv, const RunHooks& hooks) {
   signal(SIGPIPE, SIG_IGN);
   // Asked before confining: getuid is on neither allowlist.
   const uid_t uid = target->kind == TargetKind::kMachine ? getuid() : 0;
-  // Stage 1 only where a byte from outside the command line is read before
-  // connecting (sandbox.h): from here on, only what connecting needs. The
-  // other kinds are confined by stage 2 alone, right after the connect.
-  if (NeedsStage1(target->kind)) {
-    absl::StatusOr<Confinement> stage1 = ConfineForConnecting();
-    if (!stage1.ok()) return Fail(stage1.status());
-    if (connect_options.log) connect_options.log(stage1->summary);
-    if (hooks.after_confining) hooks.after_confining(1);
-  } else if (connect_options.log) {
-    connect_options.log(
-        "stage 1: not needed, nothing but the command line is read before "
-        "connecting");
-  }
+  absl::Status stage1 = ConfineStage1(target->kind, connect_options, hooks);
+  if (!stage1.ok()) return Fail(stage1);
   if (target->kind == TargetKind::kMachine) {
     // A local lookup, also for --dry-run: it never touches the target itself.
     // Under stage 1 only: the target's socket and connect still follow.
