@@ -41,8 +41,6 @@ bool NeedsStage1(TargetKind kind) {
 
 #if defined(SSH_PROXY_NO_CONFINEMENT)
 
-bool ConfinementBuiltIn() { return false; }
-
 namespace {
 Confinement Off(int stage) {
   Confinement c;
@@ -207,8 +205,6 @@ absl::Status NoNewPrivsNoProcesses(int stage) {
 
 }  // namespace
 
-bool ConfinementBuiltIn() { return true; }
-
 absl::StatusOr<Confinement> ConfineForConnecting() {
   absl::Status status = NoNewPrivsNoProcesses(1);
   if (!status.ok()) return status;
@@ -216,7 +212,6 @@ absl::StatusOr<Confinement> ConfineForConnecting() {
   absl::Status loaded = LoadFilter(1, kStage1Filter, kStage1FilterPidSlots);
   if (!loaded.ok()) return loaded;
   Confinement c;
-  c.seccomp = true;
   c.summary = absl::StrCat(
       "stage 1: no_new_privs, RLIMIT_NPROC 0, seccomp allowlist for "
       "connecting (",
@@ -252,7 +247,6 @@ absl::StatusOr<Confinement> ConfineToOpenDescriptors() {
   if (!landlock.ok()) return landlock;
   absl::Status loaded = LoadFilter(2, kStage2Filter, kStage2FilterPidSlots);
   if (!loaded.ok()) return loaded;
-  c.seccomp = true;
   c.summary = absl::StrCat("stage 2: ", prefix, LandlockText(c),
                            ", seccomp allowlist for I/O on open descriptors (",
                            kStage2FilterCalls, " system calls)");

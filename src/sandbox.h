@@ -49,7 +49,6 @@ namespace ssh_proxy {
 
 // What a stage turned on.
 struct Confinement {
-  bool seccomp = false;  // This stage's seccomp filter is loaded.
   // Stage 2: the Landlock ABI version whose ruleset was applied, or 0 with the
   // reason in landlock_missing (the kernel has none).
   int landlock_abi = 0;
@@ -61,10 +60,6 @@ struct Confinement {
   // that confinement is off.
   std::string summary;
 };
-
-// ConfinementBuiltIn returns false in sanitizer and fuzz builds, where the
-// Confine functions below do nothing (and say so in `summary`).
-bool ConfinementBuiltIn();
 
 // NeedsStage1 says whether a target of `kind` reads a byte from outside the
 // command line before it connects, and so must be confined by stage 1 first
