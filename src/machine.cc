@@ -177,6 +177,19 @@ const Json* Field(const Json& object, const char* key) {
   return &*it;
 }
 
+// MachinedTooOld tells a machined without varlink (systemd < 256) from none:
+// its state directory exists. An O_PATH open (stage 1 allows it) that is not
+// a directory, or fails for any reason, counts as "not there".
+bool MachinedTooOld(Syscalls& sys, const ConnectOptions& options) {
+  UniqueFd dir(&sys,
+               sys.Open(kMachinedStateDir, O_PATH | O_DIRECTORY | O_CLOEXEC));
+  const int err = dir.valid() ? 0 : errno;
+  Log(options, absl::StrCat("machined's state directory ", kMachinedStateDir,
+                            dir.valid() ? std::string(" exists")
+                                        : absl::StrCat(": ", ErrnoText(err))));
+  return dir.valid();
+}
+
 }  // namespace
 
 absl::string_view MachineScopeName(MachineScope scope) {
@@ -482,6 +495,7 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
   const std::string request = MachinedRequest(machine.name);
   std::string absent_text;  // Why each scope has no machined, for the message.
   std::string no_such;      // The scopes that answered NoSuchMachine.
+  int system_absent = 0;    // The system scope's errno when it has none.
   for (const MachineScope scope :
        {MachineScope::kUser, MachineScope::kSystem}) {
     const std::string path = MachinedSocketPath(scope, uid);
@@ -496,6 +510,7 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
       absl::StrAppend(&absent_text, absent_text.empty() ? "" : "; ",
                       MachineScopeName(scope), " scope: ", path, ": ",
                       ErrnoText(c->absent));
+      if (scope == MachineScope::kSystem) system_absent = c->absent;
       continue;
     }
     absl::Status sent = SendAll(c->fd.get(), request, deadline, sys, what);
@@ -521,6 +536,14 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
                     MachineScopeName(scope));
   }
   if (no_such.empty()) {
+    if (system_absent == ENOENT && MachinedTooOld(sys, options)) {
+      return absl::UnavailableError(absl::StrCat(
+          what, ": systemd-machined has no varlink interface here (",
+          kMachinedStateDir, " exists, ",
+          MachinedSocketPath(MachineScope::kSystem, uid),
+          " does not): this systemd is older than 256; machine/ needs "
+          "systemd 256 or later (use vsock/CID or unix/PATH instead)"));
+    }
     return absl::UnavailableError(absl::StrCat(
         what, ": systemd-machined is not running (", absent_text, ")"));
   }

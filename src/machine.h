@@ -34,7 +34,9 @@
 // (exit_codes.h); each message is one printable line that starts with
 // "cannot resolve machine/NAME: ":
 //   NotFound (69)          no machine of that name (NoSuchMachine)
-//   Unavailable (69)       machined is not running in either scope; another
+//   Unavailable (69)       machined is not running in either scope; a
+//                          systemd older than 256, whose machined has no
+//                          varlink interface (see kMachinedStateDir); another
 //                          varlink error (its name, escaped); no SSH address;
 //                          machined closed the connection without a reply
 //   DataLoss (76)          the reply is not JSON, misses a field, has a field
@@ -66,6 +68,13 @@ enum class MachineScope { kUser, kSystem };
 // The longest reply accepted, its NUL included: 64 KiB. (A machine's record
 // is a few hundred bytes.)
 inline constexpr size_t kMaxMachinedReply = 65536;
+
+// machined's state directory, which every systemd-machined creates, with or
+// without a varlink interface. When no scope has a socket, the system scope's
+// is missing (ENOENT) and this directory exists, machined is there but older
+// than systemd 256 (Debian 12 has 252): it speaks only D-Bus, and the message
+// says so instead of "not running".
+inline constexpr char kMachinedStateDir[] = "/run/systemd/machines";
 
 // MachineScopeName returns "user" or "system".
 absl::string_view MachineScopeName(MachineScope scope);

@@ -7,10 +7,13 @@
 
 #include "src/machine.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -493,6 +496,16 @@ class RedirectingSyscalls : public FakeSyscalls {
     }
     return FakeSyscalls::Connect(fd, addr, len);
   }
+  // open() of machined's state directory goes to `state_dir` instead (the
+  // host's own /run/systemd/machines must not decide a test).
+  std::string state_dir;
+  int Open(const char* path, int flags) override {
+    if (std::string(path) == kMachinedStateDir) {
+      asked.push_back(path);
+      return FakeSyscalls::Open(state_dir.c_str(), flags);
+    }
+    return FakeSyscalls::Open(path, flags);
+  }
 };
 
 constexpr uint32_t kUid = 4242;
@@ -505,6 +518,8 @@ class ResolveMachineTest : public ::testing::Test {
     system_ = dir_ + "/system";
     sys_.redirect[MachinedSocketPath(MachineScope::kUser, kUid)] = user_;
     sys_.redirect[MachinedSocketPath(MachineScope::kSystem, kUid)] = system_;
+    state_ = dir_ + "/machines";  // Absent unless a test makes it.
+    sys_.state_dir = state_;
   }
   void TearDown() override {
     EXPECT_TRUE(sys_.open_fds().empty()) << "fd leak";
@@ -523,7 +538,7 @@ class ResolveMachineTest : public ::testing::Test {
     return Script{{absl::StrCat(reply, std::string(1, '\0'))}};
   }
 
-  std::string dir_, user_, system_, log_;
+  std::string dir_, user_, system_, state_, log_;
   RedirectingSyscalls sys_;
 };
 
@@ -597,6 +612,61 @@ TEST_F(ResolveMachineTest, NotRunningInEitherScope) {
   ExpectError(Resolve("vm1"), "vm1", 69,
               {"systemd-machined is not running",
                "user scope:", "system scope:", "ENOENT"});
+}
+
+// systemd < 256 (Debian 12's 252): machined runs and keeps its state
+// directory, but has no varlink socket. Same exit code as "not running", and
+// the message says which it is.
+TEST_F(ResolveMachineTest, StateDirectoryWithoutSocketIsSystemdOlderThan256) {
+  ASSERT_EQ(::mkdir(state_.c_str(), 0755), 0);
+  ExpectError(Resolve("vm1"), "vm1", 69,
+              {"systemd-machined has no varlink interface here",
+               "/run/systemd/machines exists",
+               "/run/systemd/machine/io.systemd.Machine does not",
+               "older than 256", "machine/ needs systemd 256 or later"});
+  EXPECT_TRUE(absl::StrContains(
+      log_, "machined's state directory /run/systemd/machines exists"))
+      << log_;
+}
+
+// Neither the directory nor the socket: not running (and the state directory
+// was looked at, its absence logged).
+TEST_F(ResolveMachineTest, NoStateDirectoryIsNotRunning) {
+  absl::StatusOr<Target> got = Resolve("vm1");
+  ExpectError(got, "vm1", 69, {"systemd-machined is not running"});
+  EXPECT_FALSE(absl::StrContains(got.status().message(), "256"));
+  EXPECT_TRUE(absl::StrContains(log_, "/run/systemd/machines: No such file"))
+      << log_;
+}
+
+// A socket file nobody listens on (machined >= 256 stopped): not running, even
+// with the state directory there; the directory is not even looked at.
+TEST_F(ResolveMachineTest, AStaleSystemSocketIsNotRunningWhateverTheDirectory) {
+  ASSERT_EQ(::mkdir(state_.c_str(), 0755), 0);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un addr;
+  std::memset(&addr, 0, sizeof(addr));
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, system_.data(), system_.size());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ::close(fd);
+  absl::StatusOr<Target> got = Resolve("vm1");
+  ExpectError(got, "vm1", 69,
+              {"systemd-machined is not running", "ECONNREFUSED"});
+  EXPECT_FALSE(absl::StrContains(got.status().message(), "256"));
+  EXPECT_EQ(std::count(sys_.asked.begin(), sys_.asked.end(),
+                       std::string(kMachinedStateDir)),
+            0);
+}
+
+// A regular file where the directory should be is not the directory.
+TEST_F(ResolveMachineTest, AStateDirectoryThatIsAFileIsNotRunning) {
+  const int fd = ::open(state_.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  absl::StatusOr<Target> got = Resolve("vm1");
+  ExpectError(got, "vm1", 69, {"systemd-machined is not running"});
+  EXPECT_TRUE(absl::StrContains(log_, "ENOTDIR")) << log_;
 }
 
 TEST_F(ResolveMachineTest, NoSuchMachineInBothScopes) {
