@@ -397,9 +397,34 @@ Target NspawnTarget(const Target& machine, MachineScope scope, uint32_t uid) {
   return target;
 }
 
+// NspawnPath262: where newer systemd (262 measured, Debian sid) exports
+// the container's sshd socket instead: runtime/systemd/nspawn/NAME/
+// unix-export/ssh, as its ssh-proxy.c then builds it.
+std::string NspawnPath262(const Target& machine, MachineScope scope,
+                          uint32_t uid) {
+  const std::string runtime = scope == MachineScope::kUser
+                                  ? absl::StrCat("/run/user/", uid)
+                                  : std::string("/run");
+  return absl::StrCat(runtime, "/systemd/nspawn/", machine.name,
+                      "/unix-export/ssh");
+}
+
+// ParseReply is ParseMachinedReply, which also says (in *nspawn) whether the
+// target came from the systemd-nspawn branch.
+absl::StatusOr<Target> ParseReply(absl::string_view message,
+                                  const Target& machine, MachineScope scope,
+                                  uint32_t uid, bool* nspawn_out);
+
 absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
                                           const Target& machine,
                                           MachineScope scope, uint32_t uid) {
+  bool nspawn = false;
+  return ParseReply(message, machine, scope, uid, &nspawn);
+}
+
+absl::StatusOr<Target> ParseReply(absl::string_view message,
+                                  const Target& machine, MachineScope scope,
+                                  uint32_t uid, bool* nspawn_out) {
   const std::string what =
       absl::StrCat("cannot resolve machine/", machine.name, ": ");
   const std::string from = Machined(scope);
@@ -421,6 +446,7 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
       f->klass != nullptr && f->service != nullptr &&
       f->klass->get_ref<const std::string&>() == "container" &&
       f->service->get_ref<const std::string&>() == "systemd-nspawn";
+  *nspawn_out = nspawn;
   if (nspawn) return NspawnTarget(machine, scope, uid);
   return absl::UnavailableError(absl::StrCat(
       what, "machine ", machine.name, " has no SSH address (", from,
@@ -521,8 +547,19 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
     if (!reply.ok()) return reply.status();
     c->fd.reset();
     Log(options, absl::StrCat(from, " replied: ", Shown(*reply)));
+    bool nspawn = false;
     absl::StatusOr<Target> target =
-        ParseMachinedReply(*reply, machine, scope, uid);
+        ParseReply(*reply, machine, scope, uid, &nspawn);
+    if (target.ok() && nspawn) {
+      // Two layouts of the export directory: systemd 257's (NspawnTarget)
+      // and newer systemd's (262 measured). Whichever exists now; 257's when
+      // neither does, so that the connect error names it.
+      const std::string newer = NspawnPath262(machine, scope, uid);
+      UniqueFd probe(&sys, sys.Open(newer.c_str(), O_PATH | O_CLOEXEC));
+      Log(options, absl::StrCat("systemd-nspawn export socket ", newer,
+                                probe.valid() ? " exists" : " is absent"));
+      if (probe.valid()) target->path = newer;
+    }
     if (target.ok()) {
       Log(options, absl::StrCat("machine/", machine.name, " is ",
                                 DescribeTarget(*target), " (from ", from, ")"));

@@ -24,6 +24,10 @@
 //                                no recursion), port PORT
 //   class "container" and service "systemd-nspawn"
 //                             -> unix/run/systemd/nspawn/unix-export/NAME/ssh
+//                                (systemd 257's layout; ResolveMachine uses
+//                                newer systemd's /run/systemd/nspawn/NAME/
+//                                unix-export/ssh instead when that exists:
+//                                262 moved it)
 //                                (user scope: /run/user/<uid>/systemd/nspawn/
 //                                unix-export/NAME/ssh; ssh-proxy.c again,
 //                                runtime_directory_generic(scope,

@@ -497,12 +497,19 @@ class RedirectingSyscalls : public FakeSyscalls {
     return FakeSyscalls::Connect(fd, addr, len);
   }
   // open() of machined's state directory goes to `state_dir` instead (the
-  // host's own /run/systemd/machines must not decide a test).
+  // host's own /run/systemd/machines must not decide a test), and of the
+  // paths in `open_redirect` to theirs.
   std::string state_dir;
+  std::map<std::string, std::string> open_redirect;
   int Open(const char* path, int flags) override {
     if (std::string(path) == kMachinedStateDir) {
       asked.push_back(path);
       return FakeSyscalls::Open(state_dir.c_str(), flags);
+    }
+    auto it = open_redirect.find(path);
+    if (it != open_redirect.end()) {
+      asked.push_back(path);
+      return FakeSyscalls::Open(it->second.c_str(), flags);
     }
     return FakeSyscalls::Open(path, flags);
   }
@@ -568,6 +575,58 @@ TEST_F(ResolveMachineTest, UserScopeAnswersFirst) {
                                     "/systemd/nspawn/unix-export/c1/ssh")));
   EXPECT_EQ(sys_.asked.size(), 1u);  // Never the system scope.
   EXPECT_EQ(user.request(), MachinedRequest("c1"));
+}
+
+// Newer systemd (262) exports a container's sshd at
+// runtime/systemd/nspawn/NAME/unix-export/ssh: used when it exists (in
+// either scope), 257's layout otherwise.
+TEST_F(ResolveMachineTest, NspawnExportOfNewerSystemdWhenItExists) {
+  const std::string newer = "/run/systemd/nspawn/c1/unix-export/ssh";
+  const std::string newer_user =
+      absl::StrCat("/run/user/", kUid, "/systemd/nspawn/c1/unix-export/ssh");
+  const std::string present = dir_ + "/present";
+  const int fd = ::open(present.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  {
+    sys_.open_redirect[newer] = dir_ + "/absent";
+    FakeMachined system(system_, Reply(kNspawn));
+    absl::StatusOr<Target> got = Resolve("c1");
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, Unix("/run/systemd/nspawn/unix-export/c1/ssh"));
+    EXPECT_TRUE(absl::StrContains(log_, newer + " is absent")) << log_;
+  }
+  {
+    sys_.open_redirect[newer] = present;
+    FakeMachined system(system_, Reply(kNspawn));
+    absl::StatusOr<Target> got = Resolve("c1");
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, Unix(newer));
+  }
+  {
+    sys_.open_redirect[newer_user] = present;
+    FakeMachined user(user_, Reply(kNspawn));
+    absl::StatusOr<Target> got = Resolve("c1");
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, Unix(newer_user));
+  }
+}
+
+// An sshAddress that happens to name 257's export path is taken as it is.
+TEST_F(ResolveMachineTest, AnSshAddressIsNeverRewritten) {
+  const std::string present = dir_ + "/present";
+  const int fd = ::open(present.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  sys_.open_redirect["/run/systemd/nspawn/vm2/unix-export/ssh"] = present;
+  FakeMachined system(
+      system_,
+      Reply(R"({"parameters":{"name":"vm2","class":"container","service":)"
+            R"("systemd-nspawn","sshAddress":)"
+            R"("unix/run/systemd/nspawn/unix-export/vm2/ssh"}})"));
+  absl::StatusOr<Target> got = Resolve("vm2");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, Unix("/run/systemd/nspawn/unix-export/vm2/ssh"));
 }
 
 TEST_F(ResolveMachineTest, NoSuchMachineInTheUserScopeAsksTheSystemScope) {
