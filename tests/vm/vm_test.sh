@@ -19,6 +19,10 @@ root=$(cd "$here/../.." && pwd)
 source "$here/../check.sh"
 # shellcheck source=tests/vm/vm.sh
 source "$here/vm.sh"
+# shellcheck source=tests/vm/vm_test_sid.sh
+source "$here/vm_test_sid.sh"
+# shellcheck source=tests/vm/vm_test_bookworm.sh
+source "$here/vm_test_bookworm.sh"
 
 SKIPPED=0
 skip() {
@@ -32,7 +36,8 @@ summary() {
 }
 
 # Every scenario, in order: a guest that does not boot fails each of them (they were not shown).
-# VM_FLAVOURS (comma-separated; default minimal) says which guests run: minimal, systemd.
+# VM_FLAVOURS (comma-separated; default minimal) says which guests run: minimal, systemd, sid,
+# bookworm.
 VM_FLAVOURS=${VM_FLAVOURS:-minimal}
 SCENARIOS=(boot_minimal_guest mux_slash_prints_guest_kernel mux_percent_prints_guest_kernel
   scp_10MiB_to_guest scp_10MiB_from_guest relay_without_fdpass installed_fragment_as_is
@@ -53,8 +58,10 @@ for flavour in ${VM_FLAVOURS//,/ }; do
   case $flavour in
     minimal) ALL+=("${SCENARIOS[@]}") ;;
     systemd) ALL+=("${SYSTEMD_SCENARIOS[@]}") ;;
+    sid) ALL+=("${SID_SCENARIOS[@]}") ;;
+    bookworm) ALL+=("${BOOKWORM_SCENARIOS[@]}") ;;
     *)
-      echo "VM_FLAVOURS: unknown flavour \"$flavour\" (minimal, systemd)" >&2
+      echo "VM_FLAVOURS: unknown flavour \"$flavour\" (minimal, systemd, sid, bookworm)" >&2
       exit 2
       ;;
   esac
@@ -74,7 +81,7 @@ done
 # The systemd guest's machine/ scenarios run tests/e2e's multiplexer emulator inside the guest (a
 # VM registered with an sshAddress of vsock-mux/...): built here, copied in over ssh.
 MUX_EMULATOR=""
-if [[ ,$VM_FLAVOURS, == *,systemd,* ]]; then
+if [[ ,$VM_FLAVOURS, == *,systemd,* || ,$VM_FLAVOURS, == *,sid,* ]]; then
   read -ra startup <<<"${BAZEL_STARTUP_OPTIONS:-}"
   if (cd "$root" && bazel "${startup[@]}" build -c opt //tests/e2e:mux_emulator >&2); then
     MUX_EMULATOR=$(cd "$root" && bazel "${startup[@]}" info -c opt bazel-bin 2>/dev/null)/tests/e2e/mux_emulator
@@ -544,6 +551,8 @@ for flavour in ${VM_FLAVOURS//,/ }; do
   case $flavour in
     minimal) minimal_tests ;;
     systemd) systemd_tests ;;
+    sid) sid_tests ;;
+    bookworm) bookworm_tests ;;
   esac
 done
 echo "vm tests took $((($(vm_now_ms) - started) / 1000)) s (boot included)"
