@@ -13,6 +13,8 @@ BOOKWORM_SCENARIOS=(boot_bookworm_guest bookworm_pid1_systemd_older_than_256
 
 bookworm_tests() {
   VM_SKIP_REASON=""
+  local flavour_started
+  flavour_started=$(vm_now_ms)
   if ! VM_FLAVOUR=bookworm vm_start; then
     local s
     if [[ -n $VM_SKIP_REASON ]]; then
@@ -64,4 +66,5 @@ test -e /run/systemd/machine/io.systemd.Machine || echo "no varlink socket"'
   else
     fail bookworm_teardown_leaves_nothing "$left"
   fi
+  echo "bookworm guest: $((($(vm_now_ms) - flavour_started) / 1000)) s for the flavour, boot included"
 }

@@ -43,7 +43,7 @@ sid_side_by_side() {
   script=$(
     cat <<'EOF'
 set -e
-printf "#!/bin/sh\n\"\$@\"\nrc=\$?\necho \$rc >/run/cmp.rc\nexit \$rc\n" >/usr/local/bin/rcwrap
+printf "#!/bin/sh\n\"\$@\"\nrc=\$?\necho \$rc >\"\$CMP_RC\"\nexit \$rc\n" >/usr/local/bin/rcwrap
 chmod 755 /usr/local/bin/rcwrap
 for p in ours systemd; do
   case $p in
@@ -54,16 +54,23 @@ for p in ours systemd; do
     cat /etc/ssh/ssh_config.d/90-ssh-proxy-vm.conf; } >/etc/ssh/cmp-$p.conf
 done
 set +e
-cmp() {
-  for p in ours systemd; do
-    rm -f /run/cmp.rc
-    out=$(timeout 60 ssh -F /etc/ssh/cmp-$p.conf -p "$3" "$2" 'echo $(hostname)${SSH_PROXY_VM_TARGET:+/$SSH_PROXY_VM_TARGET}' 2>/run/cmp.err </dev/null)
-    src=$?
-    prc=$(cat /run/cmp.rc 2>/dev/null || echo -)
-    msg=$(grep -v -e mm_receive_fd -e "proxy dialer" -e "^Connection closed" -e "^kex_exchange" -e "^Warning: Permanently" /run/cmp.err | head -n1)
-    printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$1" "$p" "$src" "$prc" "$out" "$msg"
-  done
+# one LABEL PROXY HOST PORT: one ssh, its line in /run/cmp/LABEL.PROXY.
+one() {
+  d=/run/cmp/$1.$2
+  out=$(CMP_RC=$d.rc timeout 60 ssh -F /etc/ssh/cmp-$2.conf -p "$4" "$3" 'echo $(hostname)${SSH_PROXY_VM_TARGET:+/$SSH_PROXY_VM_TARGET}' 2>$d.err </dev/null)
+  src=$?
+  prc=$(cat $d.rc 2>/dev/null || echo -)
+  msg=$(grep -v -e mm_receive_fd -e "proxy dialer" -e "^Connection closed" -e "^kex_exchange" -e "^Warning: Permanently" $d.err | head -n1)
+  printf "%s\t%s\t%s\t%s\t%s\t%s\n" "$1" "$2" "$src" "$prc" "$out" "$msg" >$d
 }
+# cmp LABEL HOST PORT: both proxies at once (the guest has 2 vCPUs), then their lines in order.
+cmp() {
+  one "$1" ours "$2" "$3" &
+  one "$1" systemd "$2" "$3"
+  wait
+  cat /run/cmp/$1.ours /run/cmp/$1.systemd
+}
+rm -rf /run/cmp && mkdir /run/cmp
 EOF
   )
   script+=$'\n'
@@ -109,6 +116,8 @@ sid_table() {
 
 sid_tests() {
   VM_SKIP_REASON=""
+  local flavour_started
+  flavour_started=$(vm_now_ms)
   if ! VM_FLAVOUR=sid vm_start; then
     local s
     if [[ -n $VM_SKIP_REASON ]]; then
@@ -302,4 +311,5 @@ $proxy machine/vmcid 22; echo \"exit \$?\""
   else
     fail sid_teardown_leaves_nothing "$left"
   fi
+  echo "sid guest: $((($(vm_now_ms) - flavour_started) / 1000)) s for the flavour, boot included"
 }
