@@ -177,17 +177,25 @@ const Json* Field(const Json& object, const char* key) {
   return &*it;
 }
 
-// MachinedTooOld tells a machined without varlink (systemd < 256) from none:
-// its state directory exists. An O_PATH open (stage 1 allows it) that is not
-// a directory, or fails for any reason, counts as "not there".
+// Exists returns whether `path` can be opened with O_PATH (stage 1 allows
+// it) and `flags`, and logs what it found as "WHAT PATH exists" or its errno.
+bool Exists(Syscalls& sys, const ConnectOptions& options, const char* what,
+            const char* path, int flags) {
+  UniqueFd fd(&sys, sys.Open(path, O_PATH | O_CLOEXEC | flags));
+  const int err = fd.valid() ? 0 : errno;
+  Log(options, absl::StrCat(what, " ", path,
+                            fd.valid() ? std::string(" exists")
+                                       : absl::StrCat(": ", ErrnoText(err))));
+  return fd.valid();
+}
+
+// MachinedTooOld tells a machined without varlink (systemd < 256) from one
+// not running: its state directory exists and nothing of systemd >= 256 does
+// (machine.h says why both).
 bool MachinedTooOld(Syscalls& sys, const ConnectOptions& options) {
-  UniqueFd dir(&sys,
-               sys.Open(kMachinedStateDir, O_PATH | O_DIRECTORY | O_CLOEXEC));
-  const int err = dir.valid() ? 0 : errno;
-  Log(options, absl::StrCat("machined's state directory ", kMachinedStateDir,
-                            dir.valid() ? std::string(" exists")
-                                        : absl::StrCat(": ", ErrnoText(err))));
-  return dir.valid();
+  return Exists(sys, options, "machined's state directory", kMachinedStateDir,
+                O_DIRECTORY) &&
+         !Exists(sys, options, "systemd >= 256's", kSystemd256Marker, 0);
 }
 
 }  // namespace

@@ -4,10 +4,11 @@
 // The real //:ssh-proxy resolving machine/NAME against what a system has on
 // disk, laid out in a private mount namespace: a tmpfs over /run holding
 // (or not) machined's state directory /run/systemd/machines and its varlink
-// socket /run/systemd/machine/io.systemd.Machine. Shows the message a
-// systemd older than 256 gets (Debian 12's 252: machined runs, keeps its
-// state directory, has no varlink socket) against "not running", with the
-// exit code of both (69). The namespace needs root, or unprivileged user
+// socket /run/systemd/machine/io.systemd.Machine, and a tmpfs over
+// /usr/lib/systemd holding (or not) systemd-ssh-proxy, the mark of systemd
+// 256 and later. Shows the message a systemd older than 256 gets (Debian 12's
+// 252: machined runs, keeps its state directory, has no varlink socket)
+// against "not running", with the exit code of both (69). The namespace needs root, or unprivileged user
 // namespaces; without either each case is skipped with the reason. Nothing
 // here opens AF_VSOCK.
 
@@ -47,6 +48,8 @@ enum class Layout {
   kNothing,           // No machined at all.
   kStateDirOnly,      // systemd < 256: the directory, no socket.
   kStateDirAndStale,  // systemd >= 256, machined stopped: a dead socket.
+  kStateDirOn257,     // systemd 257 before machined first runs: the
+                      // directory, no socket, systemd-ssh-proxy installed.
 };
 
 // Exit codes of the child before exec: the namespace could not be made.
@@ -54,6 +57,7 @@ constexpr int kNoNamespace = 120;
 constexpr int kNoTmpfs = 121;
 constexpr int kNoLayout = 122;
 constexpr int kNoExec = 123;
+constexpr int kNoUsrLibSystemd = 124;
 
 struct Result {
   int code = -1;  // Exit code, 128+signal, or -1 on timeout.
@@ -91,6 +95,20 @@ bool WriteFile(const char* path, const char* text) {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
       mount("tmpfs", "/run", "tmpfs", 0, "mode=0755") != 0) {
     _exit(kNoTmpfs);
+  }
+  // The host's own /usr/lib/systemd must not decide: a tmpfs over it, holding
+  // systemd-ssh-proxy (the mark of systemd >= 256) only where the layout says.
+  // ssh-proxy is linked statically and needs nothing from there.
+  if (mount("tmpfs", "/usr/lib/systemd", "tmpfs", 0, "mode=0755") != 0) {
+    if (errno != ENOENT || layout == Layout::kStateDirOn257) {
+      _exit(kNoUsrLibSystemd);
+    }
+  }
+  if (layout == Layout::kStateDirOn257) {
+    const int fd = open("/usr/lib/systemd/systemd-ssh-proxy",
+                        O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+    if (fd < 0) _exit(kNoLayout);
+    close(fd);
   }
   if (layout != Layout::kNothing) {
     if (mkdir("/run/systemd", 0755) != 0 ||
@@ -169,6 +187,8 @@ Result RunIn(Layout layout, std::vector<std::string> args) {
                       "unprivileged user namespaces)";                       \
     if ((r).code == kNoTmpfs)                                                \
       GTEST_SKIP() << "cannot mount a tmpfs over /run in a mount namespace"; \
+    if ((r).code == kNoUsrLibSystemd)                                        \
+      GTEST_SKIP() << "cannot mount a tmpfs over /usr/lib/systemd";          \
     ASSERT_NE((r).code, kNoLayout) << "could not lay out /run";              \
     ASSERT_NE((r).code, kNoExec) << kBinary << " did not execute";           \
   } while (0)
@@ -224,6 +244,25 @@ TEST(MachineBinaryTest, AStoppedMachinedWithItsSocketIsNotRunning) {
       << r.err;
   EXPECT_TRUE(absl::StrContains(r.err, "ECONNREFUSED")) << r.err;
   EXPECT_FALSE(absl::StrContains(r.err, "256")) << r.err;
+}
+
+// systemd 257 (Debian 13): tmpfiles makes /run/systemd/machines at boot, and
+// machined starts on demand, so before it first runs the layout is 252's but
+// for systemd-ssh-proxy (256 and later): not running, never "older than 256".
+TEST(MachineBinaryTest, NotYetStartedOn257IsNotRunning) {
+  const Result r = RunIn(Layout::kStateDirOn257, {"-v", "machine/vm1", "22"});
+  SKIP_IF_NO_NAMESPACE(r);
+  EXPECT_EQ(r.code, 69) << r.err;
+  EXPECT_TRUE(absl::StrContains(
+      r.err,
+      "ssh-proxy: cannot resolve machine/vm1: systemd-machined is not "
+      "running ("))
+      << r.err;
+  EXPECT_TRUE(absl::StrContains(r.err,
+                                "ssh-proxy: debug: systemd >= 256's "
+                                "/usr/lib/systemd/systemd-ssh-proxy exists"))
+      << r.err;
+  EXPECT_FALSE(absl::StrContains(r.err, "older than 256")) << r.err;
 }
 
 // -v shows why: both scopes absent, then the state directory found.

@@ -527,6 +527,8 @@ class ResolveMachineTest : public ::testing::Test {
     sys_.redirect[MachinedSocketPath(MachineScope::kSystem, kUid)] = system_;
     state_ = dir_ + "/machines";  // Absent unless a test makes it.
     sys_.state_dir = state_;
+    marker_ = dir_ + "/systemd-ssh-proxy";  // Likewise.
+    sys_.open_redirect[kSystemd256Marker] = marker_;
   }
   void TearDown() override {
     EXPECT_TRUE(sys_.open_fds().empty()) << "fd leak";
@@ -545,7 +547,7 @@ class ResolveMachineTest : public ::testing::Test {
     return Script{{absl::StrCat(reply, std::string(1, '\0'))}};
   }
 
-  std::string dir_, user_, system_, state_, log_;
+  std::string dir_, user_, system_, state_, marker_, log_;
   RedirectingSyscalls sys_;
 };
 
@@ -685,6 +687,22 @@ TEST_F(ResolveMachineTest, StateDirectoryWithoutSocketIsSystemdOlderThan256) {
                "older than 256", "machine/ needs systemd 256 or later"});
   EXPECT_TRUE(absl::StrContains(
       log_, "machined's state directory /run/systemd/machines exists"))
+      << log_;
+}
+
+// systemd 257 before machined first runs (it starts on demand): the state
+// directory (tmpfiles makes it at boot) and no socket, as on 252, but
+// systemd >= 256's own ssh proxy is installed: not running.
+TEST_F(ResolveMachineTest, StateDirectoryOnSystemd256OrLaterIsNotRunning) {
+  ASSERT_EQ(::mkdir(state_.c_str(), 0755), 0);
+  const int fd = ::open(marker_.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  absl::StatusOr<Target> got = Resolve("vm1");
+  ExpectError(got, "vm1", 69, {"systemd-machined is not running", "ENOENT"});
+  EXPECT_FALSE(absl::StrContains(got.status().message(), "256"));
+  EXPECT_TRUE(absl::StrContains(
+      log_, "systemd >= 256's /usr/lib/systemd/systemd-ssh-proxy exists"))
       << log_;
 }
 

@@ -51,7 +51,8 @@ MACHINE_SCENARIOS=(machined_register machine_dry_run_each_path machine_verbose_n
   ssh_machine_mux_address ssh_machine_dot_host machine_no_ssh_address_69 machine_recursive_address_76
   machine_no_such_machine_69 ssh_machine_nspawn_container machine_user_scope)
 SYSTEMD_SCENARIOS=(boot_systemd_guest systemd_mux_prints_guest_kernel
-  systemd_pid1_257_with_sshd_on_vsock systemd_machined_runs systemd_guest_vsock_1
+  systemd_pid1_257_with_sshd_on_vsock systemd_machined_not_started_is_not_running
+  systemd_machined_runs systemd_guest_vsock_1
   systemd_guest_dot_host "${MACHINE_SCENARIOS[@]}" systemd_teardown_leaves_nothing)
 ALL=()
 for flavour in ${VM_FLAVOURS//,/ }; do
@@ -395,6 +396,14 @@ systemd_tests() {
     echo "  (PID 1 is $exe, systemd $version)"
   else
     fail systemd_pid1_257_with_sshd_on_vsock "want systemd >= 257 as PID 1 and a vsock :22 socket unit; $(detail)"
+  fi
+  # Before machined first runs (257 starts it on demand), tmpfiles has made /run/systemd/machines
+  # and there is no varlink socket, as on 252: still "not running", never "older than 256".
+  run gssh 'test -d /run/systemd/machines && echo statedir; systemctl is-active systemd-machined; /usr/libexec/ssh-proxy machine/x 22; echo "exit $?"'
+  if [[ $OUT == $'statedir\ninactive\nexit 69' && $ERR == "ssh-proxy: cannot resolve machine/x: systemd-machined is not running ("* ]]; then
+    pass systemd_machined_not_started_is_not_running
+  else
+    fail systemd_machined_not_started_is_not_running "$(detail)"
   fi
   run gssh 'systemctl start systemd-machined && systemctl is-active systemd-machined && test -S /run/systemd/machine/io.systemd.Machine && echo socket'
   expect systemd_machined_runs active$'\n'socket
