@@ -111,9 +111,9 @@ bazel_tests asan --config=asan
 # minute. The systemd guest (systemd-machined for machine/NAME) boots in about 30 s and its run takes
 # about 100 s, plus 2-3 minutes to debootstrap its tree the first time (cached after that).
 # The sid guest (systemd 262: per-user machined, systemd-ssh-proxy side by side) boots in 30-70 s
-# and its run takes 3-7 minutes; the bookworm guest (systemd 252: machine/ on a machined without
-# varlink) boots in about 25 s and its run takes under a minute; each debootstraps its tree in
-# about 2 minutes the first time. VM_FLAVOURS=minimal leaves the three out.
+# and its run takes about 5 minutes; the bookworm guest (systemd 252: machine/ on a machined
+# without varlink) boots in about 30 s and its run takes about a minute; each debootstraps its tree
+# in about 2 minutes the first time. VM_FLAVOURS=minimal leaves the three out.
 if [[ ${VM_TESTS:-1} == 1 ]]; then
   VM_FLAVOURS=${VM_FLAVOURS:-minimal,systemd,sid,bookworm} script_tests vm tests/vm/vm_test.sh
 else
