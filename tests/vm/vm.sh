@@ -404,7 +404,7 @@ vm_systemd_flavour() {
 # The sid flavour's packages. sid's openssh-server no longer pulls in openssh-client (the guest
 # runs ssh); the per-user machined needs a user bus (dbus-user-session) and user@0 a PAM session
 # (libpam-systemd). systemd-nsresourced (for systemd-nspawn --user) loads libbpf1 at run time.
-VM_SID_PACKAGES=systemd,systemd-container,openssh-server,openssh-client,dbus,dbus-user-session,libpam-systemd,udev,libbpf1
+VM_SID_PACKAGES=${VM_SID_PACKAGES:-systemd,systemd-container,openssh-server,openssh-client,dbus,dbus-user-session,libpam-systemd,udev,libbpf1}
 
 # vm_sid_tree_complete DIR: DIR's package list names every one of VM_SID_PACKAGES.
 vm_sid_tree_complete() {
@@ -440,7 +440,9 @@ vm_fetch_sid_rootfs() {
     vm_log "building the sid guest's root with debootstrap (sid, minbase; a few minutes)"
     if ! debootstrap --variant=minbase --include="$VM_SID_PACKAGES" sid "$tmp/root" \
       "$(vm_mirror)" >"$tmp/debootstrap.log" 2>&1; then
-      VM_SKIP_REASON="debootstrap of Debian sid failed (sid moves; not ssh-proxy's failure): $(grep -E '^[EW]:' "$tmp/debootstrap.log" | tail -n 2 | tr '\n' ' ')$(tail -n 1 "$tmp/debootstrap.log")"
+      local why
+      why=$(grep -E '^[EW]:' "$tmp/debootstrap.log" | sort -u | tail -n 2 | tr '\n' ' ')
+      VM_SKIP_REASON="debootstrap of Debian sid failed (sid moves; not ssh-proxy's failure): ${why:-$(tail -n 1 "$tmp/debootstrap.log")}"
       vm_log "$VM_SKIP_REASON"
       rm -rf "$tmp"
       return 1
@@ -593,7 +595,7 @@ vm_start() {
   }
   VM_REPO=${VM_REPO:-$(cd "${BASH_SOURCE[0]%/*}/../.." && pwd)}
   vm_fetch || {
-    vm_log "could not fetch the guest kernel or vhost-device-vsock"
+    vm_log "could not fetch the guest kernel, vhost-device-vsock or the guest's root"
     return 1
   }
   VM_DIR=$(mktemp -d /tmp/ssh-proxy-vm.XXXXXX) || return 1
