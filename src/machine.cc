@@ -168,6 +168,27 @@ const Json* Field(const Json& object, const char* key) {
   return &*it;
 }
 
+// Exists returns whether `path` can be opened with O_PATH (stage 1 allows
+// it) and `flags`, and logs what it found as "WHAT PATH exists" or its errno.
+bool Exists(Syscalls& sys, const ConnectOptions& options, const char* what,
+            const char* path, int flags) {
+  UniqueFd fd(&sys, sys.Open(path, O_PATH | O_CLOEXEC | flags));
+  const int err = fd.valid() ? 0 : errno;
+  Log(options, absl::StrCat(what, " ", path,
+                            fd.valid() ? std::string(" exists")
+                                       : absl::StrCat(": ", ErrnoText(err))));
+  return fd.valid();
+}
+
+// MachinedTooOld tells a machined without varlink (systemd < 256) from one
+// not running: its state directory exists and nothing of systemd >= 256 does
+// (machine.h says why both).
+bool MachinedTooOld(Syscalls& sys, const ConnectOptions& options) {
+  return Exists(sys, options, "machined's state directory", kMachinedStateDir,
+                O_DIRECTORY) &&
+         !Exists(sys, options, "systemd >= 256's", kSystemd256Marker, 0);
+}
+
 }  // namespace
 
 absl::string_view MachineScopeName(MachineScope scope) {
@@ -381,11 +402,38 @@ Target NspawnTarget(const Target& machine, MachineScope scope, uint32_t uid) {
   return target;
 }
 
+// NspawnPath262: where newer systemd (262 measured, Debian sid) exports
+// the container's sshd socket instead: runtime/systemd/nspawn/NAME/
+// unix-export/ssh, as its ssh-proxy.c then builds it.
+std::string NspawnPath262(const Target& machine, MachineScope scope,
+                          uint32_t uid) {
+  const std::string runtime = scope == MachineScope::kUser
+                                  ? absl::StrCat("/run/user/", uid)
+                                  : std::string("/run");
+  return absl::StrCat(runtime, "/systemd/nspawn/", machine.name,
+                      "/unix-export/ssh");
+}
+
+// ParseReply is ParseMachinedReply, which also says (in *nspawn) whether the
+// target came from the systemd-nspawn branch.
+absl::StatusOr<Target> ParseReply(absl::string_view message,
+                                  const Target& machine, MachineScope scope,
+                                  uint32_t uid, bool* nspawn_out);
+
 }  // namespace
 
 absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
                                           const Target& machine,
                                           MachineScope scope, uint32_t uid) {
+  bool nspawn = false;
+  return ParseReply(message, machine, scope, uid, &nspawn);
+}
+
+namespace {
+
+absl::StatusOr<Target> ParseReply(absl::string_view message,
+                                  const Target& machine, MachineScope scope,
+                                  uint32_t uid, bool* nspawn_out) {
   const std::string what =
       absl::StrCat("cannot resolve machine/", machine.name, ": ");
   const std::string from = Machined(scope);
@@ -407,6 +455,7 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
       f->klass != nullptr && f->service != nullptr &&
       f->klass->get_ref<const std::string&>() == "container" &&
       f->service->get_ref<const std::string&>() == "systemd-nspawn";
+  *nspawn_out = nspawn;
   if (nspawn) return NspawnTarget(machine, scope, uid);
   return absl::UnavailableError(absl::StrCat(
       what, "machine ", machine.name, " has no SSH address (", from,
@@ -417,6 +466,8 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
           : "not given",
       ")"));
 }
+
+}  // namespace
 
 absl::StatusOr<std::string> ReadMachinedReply(int fd,
                                               const ConnectOptions& options,
@@ -483,6 +534,7 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
   const std::string request = MachinedRequest(machine.name);
   std::string absent_text;  // Why each scope has no machined, for the message.
   std::string no_such;      // The scopes that answered NoSuchMachine.
+  int system_absent = 0;    // The system scope's errno when it has none.
   for (const MachineScope scope :
        {MachineScope::kUser, MachineScope::kSystem}) {
     const std::string path = MachinedSocketPath(scope, uid);
@@ -497,6 +549,7 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
       absl::StrAppend(&absent_text, absent_text.empty() ? "" : "; ",
                       MachineScopeName(scope), " scope: ", path, ": ",
                       ErrnoText(c->absent));
+      if (scope == MachineScope::kSystem) system_absent = c->absent;
       continue;
     }
     absl::Status sent = SendAll(c->fd.get(), request, deadline, sys, what);
@@ -507,8 +560,19 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
     if (!reply.ok()) return reply.status();
     c->fd.reset();
     Log(options, absl::StrCat(from, " replied: ", Quoted(*reply, kShownBytes)));
+    bool nspawn = false;
     absl::StatusOr<Target> target =
-        ParseMachinedReply(*reply, machine, scope, uid);
+        ParseReply(*reply, machine, scope, uid, &nspawn);
+    if (target.ok() && nspawn) {
+      // Two layouts of the export directory: systemd 257's (NspawnTarget)
+      // and newer systemd's (262 measured). Whichever exists now; 257's when
+      // neither does, so that the connect error names it.
+      const std::string newer = NspawnPath262(machine, scope, uid);
+      UniqueFd probe(&sys, sys.Open(newer.c_str(), O_PATH | O_CLOEXEC));
+      Log(options, absl::StrCat("systemd-nspawn export socket ", newer,
+                                probe.valid() ? " exists" : " is absent"));
+      if (probe.valid()) target->path = newer;
+    }
     if (target.ok()) {
       Log(options, absl::StrCat("machine/", machine.name, " is ",
                                 DescribeTarget(*target), " (from ", from, ")"));
@@ -522,6 +586,14 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
                     MachineScopeName(scope));
   }
   if (no_such.empty()) {
+    if (system_absent == ENOENT && MachinedTooOld(sys, options)) {
+      return absl::UnavailableError(absl::StrCat(
+          what, ": systemd-machined has no varlink interface here (",
+          kMachinedStateDir, " exists, ",
+          MachinedSocketPath(MachineScope::kSystem, uid),
+          " does not): this systemd is older than 256; machine/ needs "
+          "systemd 256 or later (use vsock/CID or unix/PATH instead)"));
+    }
     return absl::UnavailableError(absl::StrCat(
         what, ": systemd-machined is not running (", absent_text, ")"));
   }
