@@ -12,6 +12,10 @@
 # VM_FLAVOUR=systemd: the same kernel; a trixie tree (debootstrap, cached) with systemd >= 257,
 # openssh-server and systemd-container as a raw ext4 disk, which a busybox initramfs switch_roots
 # into; systemd's ssh generator puts sshd on vsock::22.
+# VM_FLAVOUR=sid: the same with a Debian sid tree (systemd 262, the per-user machined);
+# VM_FLAVOUR=bookworm: with a Debian 12 tree (systemd 252, machined without varlink) and a socket
+# unit for sshd on vsock::22 (252 has no ssh generator). Both set VM_SKIP_REASON when their tree
+# cannot be built.
 # The guest has no network device. Every host-side process (qemu, vhost-device-vsock, the host
 # sshd, ssh) runs under no-vsock (a seccomp filter refusing AF_VSOCK): AF_VSOCK only exists in the
 # guest.
@@ -22,6 +26,7 @@
 #   vhost-device-vsock-VERSION/   extracted from Debian sid through a private apt state (apt/),
 #                     which never touches the system's apt sources or lists
 #   rootfs-trixie-systemd-VERSION/  the systemd flavour's tree (debootstrap --variant=minbase)
+#   rootfs-sid-systemd-VERSION/, rootfs-bookworm-systemd-VERSION/  the sid and bookworm trees
 #
 # Inputs (set before vm_start): VM_SSH_PROXY (the binary under test; required), VM_REPO (the repo
 # root, for tools/install.sh), VM_FLAVOUR, VM_CID (guest CID, default 42), VM_MEM (default 512M),
