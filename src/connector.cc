@@ -22,96 +22,13 @@
 #include "src/address.h"
 #include "src/deadline.h"
 #include "src/mux_reply.h"
+#include "src/socket_io.h"
 #include "src/syscalls.h"
 #include "src/text.h"
 #include "src/unique_fd.h"
 
 namespace ssh_proxy {
 namespace {
-
-// ErrnoStatus maps a failed system call to a status: nothing there (69),
-// timeout (75), or an OS error (71).
-absl::Status ErrnoStatus(int err, absl::string_view what) {
-  const std::string message = absl::StrCat(what, ": ", ErrnoText(err));
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case ECONNREFUSED:
-    case ECONNRESET:
-    case EHOSTUNREACH:
-    case ENETUNREACH:
-    case ENODEV:
-      return absl::UnavailableError(message);
-    case ETIMEDOUT:
-      return absl::DeadlineExceededError(message);
-    case EMFILE:
-    case ENFILE:
-    case ENOBUFS:
-    case ENOMEM:
-      return absl::ResourceExhaustedError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
-// The budget of `options` (see ConnectOptions).
-Deadline BudgetOf(Syscalls& sys, const ConnectOptions& options) {
-  return Deadline(sys, options.start_ms, options.timeout_ms);
-}
-
-void Log(const ConnectOptions& options, absl::string_view line) {
-  if (options.log) options.log(line);
-}
-
-// SleepMs waits `ms` milliseconds (or less if interrupted) on the injected
-// poll.
-void SleepMs(Syscalls& sys, int ms) { sys.Poll(nullptr, 0, ms); }
-
-// ConnectSocket connects the non-blocking socket `fd` to `addr` within the
-// deadline.
-// If it fails with an errno, that errno is stored in `*failed_errno` (when
-// given), for the caller's diagnosis.
-absl::Status ConnectSocket(Syscalls& sys, int fd, const struct sockaddr* addr,
-                           socklen_t len, const Deadline& deadline,
-                           absl::string_view name,
-                           int* failed_errno = nullptr) {
-  const std::string what = absl::StrCat("cannot connect to ", name);
-  int unused = 0;
-  int& failed = failed_errno != nullptr ? *failed_errno : unused;
-  for (;;) {
-    if (sys.Connect(fd, addr, len) == 0) return absl::OkStatus();
-    const int err = errno;
-    failed = err;
-    if (err == EAGAIN) {
-      // AF_UNIX: the listener's backlog is full. Retry until it drains or time
-      // is up.
-      const int remaining = deadline.RemainingMs();
-      if (remaining == 0) {
-        return absl::DeadlineExceededError(
-            absl::StrCat(what, ": the listener's backlog stayed full for ",
-                         deadline.TimeoutText()));
-      }
-      SleepMs(sys, std::min(remaining, 5));
-      continue;
-    }
-    if (err != EINPROGRESS && err != EALREADY && err != EINTR) {
-      return ErrnoStatus(err, what);
-    }
-    // In progress (vsock), or interrupted: the connect goes on; wait for its
-    // result.
-    absl::Status ready = WaitFor(sys, fd, POLLOUT, deadline, what);
-    if (!ready.ok()) return ready;
-    int so_error = 0;
-    socklen_t so_len = sizeof(so_error);
-    if (sys.GetSockOpt(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_len) != 0) {
-      return ErrnoStatus(errno, absl::StrCat(what, ": getsockopt(SO_ERROR)"));
-    }
-    if (so_error == 0) return absl::OkStatus();
-    failed = so_error;
-    return ErrnoStatus(so_error, what);
-  }
-}
 
 // SetBlocking clears O_NONBLOCK: ssh gets a socket as a plain connect() would
 // have made it.
@@ -122,14 +39,6 @@ absl::Status SetBlocking(Syscalls& sys, int fd, absl::string_view name) {
         errno, absl::StrCat("cannot connect to ", name, ": fcntl(O_NONBLOCK)"));
   }
   return absl::OkStatus();
-}
-
-// FillSunPath sets `addr` to the AF_UNIX address `path` (which must fit).
-socklen_t FillSunPath(struct sockaddr_un* addr, absl::string_view path) {
-  std::memset(addr, 0, sizeof(*addr));
-  addr->sun_family = AF_UNIX;
-  std::memcpy(addr->sun_path, path.data(), path.size());
-  return sizeof(*addr);
 }
 
 // ConnectThroughDirectory connects `fd` to `path`, whose last component fits
@@ -168,9 +77,9 @@ absl::Status ConnectThroughDirectory(Syscalls& sys, int fd,
                                            ": fchdir to its directory"));
   }
   const socklen_t len = FillSunPath(&addr, base);
-  absl::Status status =
-      ConnectSocket(sys, fd, reinterpret_cast<struct sockaddr*>(&addr), len,
-                    deadline, name, failed_errno);
+  absl::Status status = ConnectSocket(
+      sys, fd, reinterpret_cast<struct sockaddr*>(&addr), len, deadline,
+      absl::StrCat("cannot connect to ", name), failed_errno);
   if (sys.Fchdir(old_cwd.get()) != 0) {
     return ErrnoStatus(errno,
                        absl::StrCat("cannot connect to ", name,
@@ -197,9 +106,9 @@ absl::StatusOr<UniqueFd> ConnectUnixPath(const std::string& path,
   struct sockaddr_un addr;
   if (path.size() < sizeof(addr.sun_path)) {
     const socklen_t len = FillSunPath(&addr, path);
-    absl::Status status =
-        ConnectSocket(sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
-                      len, deadline, name, failed_errno);
+    absl::Status status = ConnectSocket(
+        sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr), len, deadline,
+        absl::StrCat("cannot connect to ", name), failed_errno);
     if (!status.ok()) return status;
     return fd;
   }
@@ -214,21 +123,21 @@ absl::StatusOr<UniqueFd> ConnectUnixPath(const std::string& path,
                                                    ": open(O_PATH)"));
   }
   const std::string proc = absl::StrCat("/proc/self/fd/", inode.get());
-  Log(options,
-      absl::StrCat("path is ", path.size(),
-                   " bytes, longer than sun_path: connecting via ", proc));
+  options.Log(absl::StrCat("path is ", path.size(),
+                           " bytes, longer than sun_path: connecting via ",
+                           proc));
   const socklen_t len = FillSunPath(&addr, proc);
-  absl::Status status =
-      ConnectSocket(sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
-                    len, deadline, name, failed_errno);
+  absl::Status status = ConnectSocket(
+      sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr), len, deadline,
+      absl::StrCat("cannot connect to ", name), failed_errno);
   if (status.ok()) return fd;
   // The O_PATH open just found the socket, so ENOENT here means the magic link
   // is missing (/proc not mounted), not the socket: never report a live socket
   // as missing.
   if (status.code() != absl::StatusCode::kNotFound) return status;
-  Log(options, absl::StrCat(proc,
-                            " does not exist (/proc not mounted?): "
-                            "connecting through the socket's directory"));
+  options.Log(absl::StrCat(proc,
+                           " does not exist (/proc not mounted?): "
+                           "connecting through the socket's directory"));
   *failed_errno = 0;
   status = ConnectThroughDirectory(sys, fd.get(), path, deadline, name,
                                    failed_errno);
@@ -390,35 +299,12 @@ absl::StatusOr<UniqueFd> ConnectVsock(const Target& target,
   addr.svm_family = AF_VSOCK;
   addr.svm_cid = target.cid;
   addr.svm_port = target.port;
-  Log(options, absl::StrCat("connect timeout set to ", remaining, "ms"));
-  absl::Status status =
-      ConnectSocket(sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
-                    sizeof(addr), deadline, name);
+  options.Log(absl::StrCat("connect timeout set to ", remaining, "ms"));
+  absl::Status status = ConnectSocket(
+      sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr),
+      deadline, absl::StrCat("cannot connect to ", name), nullptr);
   if (!status.ok()) return status;
   return fd;
-}
-
-// SendAll writes `data` to the non-blocking socket `fd`, through short writes
-// and EINTR/EAGAIN.
-absl::Status SendAll(Syscalls& sys, int fd, absl::string_view data,
-                     const Deadline& deadline, absl::string_view what) {
-  while (!data.empty()) {
-    const ssize_t n =
-        sys.Send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n >= 0) {
-      data.remove_prefix(static_cast<size_t>(n));
-      continue;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
-      absl::Status ready = WaitFor(sys, fd, POLLOUT, deadline, what);
-      if (!ready.ok()) return ready;
-      continue;
-    }
-    if (errno == EPIPE) errno = ECONNRESET;  // The multiplexer closed on us.
-    return ErrnoStatus(errno, what);
-  }
-  return absl::OkStatus();
 }
 
 // MuxHandshake sends "CONNECT <port>\n" and reads the reply exactly through its
@@ -431,9 +317,10 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
   const std::string command = absl::StrCat("CONNECT ", target.port, "\n");
   absl::Status sent =
       SendAll(sys, fd, command, deadline,
-              absl::StrCat("cannot send CONNECT to the multiplexer of ", name));
+              absl::StrCat("cannot send CONNECT to the multiplexer of ", name),
+              "the multiplexer");
   if (!sent.ok()) return sent;
-  Log(options, absl::StrCat("sent CONNECT ", target.port));
+  options.Log(absl::StrCat("sent CONNECT ", target.port));
 
   const std::string what =
       absl::StrCat("no reply from the multiplexer of ", name);
@@ -513,7 +400,7 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
       done += static_cast<size_t>(r);
     }
     if (state == MuxReplyParser::State::kOk) {
-      Log(options, absl::StrCat("multiplexer replied OK ", parser.port()));
+      options.Log(absl::StrCat("multiplexer replied OK ", parser.port()));
       return absl::OkStatus();
     }
   }
@@ -580,10 +467,10 @@ std::string TargetName(const Target& target) {
 
 absl::StatusOr<UniqueFd> Connect(const Target& target,
                                  const ConnectOptions& options, Syscalls& sys) {
-  const Deadline deadline = BudgetOf(sys, options);
+  const Deadline deadline = options.Budget(sys);
   const std::string name = TargetName(target);
-  Log(options, absl::StrCat("connecting to ", name, " (timeout ",
-                            deadline.TimeoutText(), ")"));
+  options.Log(absl::StrCat("connecting to ", name, " (timeout ",
+                           deadline.TimeoutText(), ")"));
   absl::StatusOr<UniqueFd> fd =
       OpenSocket(target, deadline, options, sys, name);
   if (!fd.ok()) {
@@ -604,7 +491,7 @@ absl::StatusOr<UniqueFd> Connect(const Target& target,
         absl::StrCat("cannot connect to ", name, ": the connection got fd ",
                      fd->get(), ", a standard descriptor that was closed"));
   }
-  Log(options, "connected");
+  options.Log("connected");
   if (options.after_connect) {
     absl::Status after = options.after_connect();
     if (!after.ok()) return after;
@@ -672,7 +559,7 @@ absl::Status HandOff(int out_fd, int fd, const Target& target,
   cmsg->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
 
-  const Deadline deadline = BudgetOf(sys, options);
+  const Deadline deadline = options.Budget(sys);
   for (;;) {
     // MSG_DONTWAIT, not O_NONBLOCK: stdout's file status flags are shared with
     // ssh. A blocking sendmsg on a full socket nobody reads would never end.

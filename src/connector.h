@@ -30,25 +30,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "src/address.h"
+#include "src/deadline.h"
 #include "src/syscalls.h"
 #include "src/timeouts.h"
 #include "src/unique_fd.h"
 
 namespace ssh_proxy {
 
-struct ConnectOptions {
-  // The time budget: every step (connect, for vsock-mux the complete reply,
-  // and HandOff) must finish within this many milliseconds, counted from
-  // `start_ms`. Must be positive.
-  int64_t timeout_ms = kDefaultTimeoutMs;
-  // When the budget started, on Syscalls::NowMs's clock; -1 means "when
-  // Connect (or HandOff) is called". main() sets it once, so that connecting
-  // and handing off share one --timeout.
-  int64_t start_ms = -1;
-  // If set, receives one line per step (without "\n") for -v.
-  std::function<void(absl::string_view)> log;
+// ConnectOptions is the run's context (deadline.h: the one --timeout budget,
+// counted from start_ms, and the -v log) and the hook Connect adds.
+struct ConnectOptions : RunContext {
   // If set, Connect calls it once, right after the socket is connected and
-  // before anything is sent or received on it (main() confines the process
+  // before anything is sent or received on it (Run confines the process
   // there: sandbox.h). An error from it is Connect's error, and the socket is
   // closed.
   std::function<absl::Status()> after_connect;

@@ -20,6 +20,7 @@
 #include "nlohmann/json.hpp"
 #include "src/address.h"
 #include "src/deadline.h"
+#include "src/socket_io.h"
 #include "src/syscalls.h"
 #include "src/text.h"
 #include "src/unique_fd.h"
@@ -54,23 +55,6 @@ const char* TypeName(const Json& value) {
   return "not a JSON value";
 }
 
-void Log(const ConnectOptions& options, absl::string_view line) {
-  if (options.log) options.log(line);
-}
-
-absl::Status OsError(int err, absl::string_view what) {
-  const std::string message = absl::StrCat(what, ": ", ErrnoText(err));
-  switch (err) {
-    case EMFILE:
-    case ENFILE:
-    case ENOBUFS:
-    case ENOMEM:
-      return absl::ResourceExhaustedError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
 // The outcome of connecting to one scope's socket.
 struct Connection {
   UniqueFd fd;     // Valid if connected.
@@ -87,63 +71,22 @@ absl::StatusOr<Connection> ConnectMachined(const std::string& path,
   c.fd = UniqueFd(
       &sys, sys.Socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!c.fd.valid()) {
-    return OsError(errno, absl::StrCat(what, ": socket(AF_UNIX)"));
+    return ErrnoStatus(errno, absl::StrCat(what, ": socket(AF_UNIX)"));
   }
   struct sockaddr_un addr;
-  std::memset(&addr, 0, sizeof(addr));
-  addr.sun_family = AF_UNIX;
   // Both paths are far below sun_path's 108 bytes (a uid has 10 digits).
-  std::memcpy(addr.sun_path, path.data(),
-              std::min(path.size(), sizeof(addr.sun_path) - 1));
-  for (;;) {
-    if (sys.Connect(c.fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
-                    sizeof(addr)) == 0) {
-      return c;
-    }
-    const int err = errno;
-    if (err == EINTR) continue;
-    if (err == EAGAIN) {  // A full backlog: retry until it drains.
-      const int remaining = deadline.RemainingMs();
-      if (remaining == 0) {
-        return absl::DeadlineExceededError(
-            absl::StrCat(what, ": the backlog of ", path, " stayed full for ",
-                         deadline.TimeoutText()));
-      }
-      sys.Poll(nullptr, 0, std::min(remaining, 5));
-      continue;
-    }
-    if (err == ENOENT || err == ENOTDIR || err == ECONNREFUSED) {
-      c.fd.reset();
-      c.absent = err;
-      return c;
-    }
-    return OsError(err, absl::StrCat(what, ": connect to ", path));
+  const socklen_t len = FillSunPath(&addr, path);
+  int failed = 0;
+  absl::Status connected = ConnectSocket(
+      sys, c.fd.get(), reinterpret_cast<struct sockaddr*>(&addr), len, deadline,
+      absl::StrCat(what, ": connect to ", path), &failed);
+  if (connected.ok()) return c;
+  if (failed == ENOENT || failed == ENOTDIR || failed == ECONNREFUSED) {
+    c.fd.reset();
+    c.absent = failed;
+    return c;
   }
-}
-
-absl::Status SendAll(int fd, absl::string_view bytes, const Deadline& deadline,
-                     Syscalls& sys, absl::string_view what) {
-  while (!bytes.empty()) {
-    const ssize_t n =
-        sys.Send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      bytes.remove_prefix(static_cast<size_t>(n));
-      continue;
-    }
-    const int err = n < 0 ? errno : EIO;
-    if (err == EINTR) continue;
-    if (err == EAGAIN) {
-      absl::Status ready = WaitFor(sys, fd, POLLOUT, deadline, what);
-      if (!ready.ok()) return ready;
-      continue;
-    }
-    if (err == EPIPE || err == ECONNRESET) {
-      return absl::UnavailableError(absl::StrCat(
-          what, ": systemd-machined closed the connection: ", ErrnoText(err)));
-    }
-    return OsError(err, absl::StrCat(what, ": send"));
-  }
-  return absl::OkStatus();
+  return connected;
 }
 
 // Scope text for messages: "systemd-machined (user scope)".
@@ -170,23 +113,23 @@ const Json* Field(const Json& object, const char* key) {
 
 // Exists returns whether `path` can be opened with O_PATH (stage 1 allows
 // it) and `flags`, and logs what it found as "WHAT PATH exists" or its errno.
-bool Exists(Syscalls& sys, const ConnectOptions& options, const char* what,
+bool Exists(Syscalls& sys, const RunContext& context, const char* what,
             const char* path, int flags) {
   UniqueFd fd(&sys, sys.Open(path, O_PATH | O_CLOEXEC | flags));
   const int err = fd.valid() ? 0 : errno;
-  Log(options, absl::StrCat(what, " ", path,
-                            fd.valid() ? std::string(" exists")
-                                       : absl::StrCat(": ", ErrnoText(err))));
+  context.Log(absl::StrCat(what, " ", path,
+                           fd.valid() ? std::string(" exists")
+                                      : absl::StrCat(": ", ErrnoText(err))));
   return fd.valid();
 }
 
 // MachinedTooOld tells a machined without varlink (systemd < 256) from one
 // not running: its state directory exists and nothing of systemd >= 256 does
 // (machine.h says why both).
-bool MachinedTooOld(Syscalls& sys, const ConnectOptions& options) {
-  return Exists(sys, options, "machined's state directory", kMachinedStateDir,
+bool MachinedTooOld(Syscalls& sys, const RunContext& context) {
+  return Exists(sys, context, "machined's state directory", kMachinedStateDir,
                 O_DIRECTORY) &&
-         !Exists(sys, options, "systemd >= 256's", kSystemd256Marker, 0);
+         !Exists(sys, context, "systemd >= 256's", kSystemd256Marker, 0);
 }
 
 }  // namespace
@@ -469,11 +412,10 @@ absl::StatusOr<Target> ParseReply(absl::string_view message,
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadMachinedReply(int fd,
-                                              const ConnectOptions& options,
+absl::StatusOr<std::string> ReadMachinedReply(int fd, const RunContext& context,
                                               Syscalls& sys,
                                               absl::string_view what) {
-  const Deadline deadline(sys, options.start_ms, options.timeout_ms);
+  const Deadline deadline = context.Budget(sys);
   MachinedReplyReader reader;
   char buf[4096];
   for (;;) {
@@ -515,12 +457,12 @@ absl::StatusOr<std::string> ReadMachinedReply(int fd,
                        "closed in the middle of the reply ",
                        Quoted(reader.message(), kShownBytes)));
     }
-    return OsError(err, absl::StrCat(what, ": recv"));
+    return ErrnoStatus(err, absl::StrCat(what, ": recv"));
   }
 }
 
 absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
-                                      const ConnectOptions& options,
+                                      const RunContext& context,
                                       Syscalls& sys) {
   const std::string what =
       absl::StrCat("cannot resolve machine/", machine.name);
@@ -528,9 +470,9 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
     return absl::InternalError(absl::StrCat(what, ": not a machine/ target"));
   }
   // One budget for both scopes: fixed now if the caller did not start it.
-  ConnectOptions budget = options;
+  RunContext budget = context;
   if (budget.start_ms < 0) budget.start_ms = sys.NowMs();
-  const Deadline deadline(sys, budget.start_ms, budget.timeout_ms);
+  const Deadline deadline = budget.Budget(sys);
   const std::string request = MachinedRequest(machine.name);
   std::string absent_text;  // Why each scope has no machined, for the message.
   std::string no_such;      // The scopes that answered NoSuchMachine.
@@ -539,27 +481,28 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
        {MachineScope::kUser, MachineScope::kSystem}) {
     const std::string path = MachinedSocketPath(scope, uid);
     const std::string from = Machined(scope);
-    Log(options, absl::StrCat("asking ", from, " at ", path, " about machine ",
-                              machine.name));
+    context.Log(absl::StrCat("asking ", from, " at ", path, " about machine ",
+                             machine.name));
     absl::StatusOr<Connection> c = ConnectMachined(path, deadline, sys, what);
     if (!c.ok()) return c.status();
     if (!c->fd.valid()) {
-      Log(options, absl::StrCat(from, " is not running: ", path, ": ",
-                                ErrnoText(c->absent)));
+      context.Log(absl::StrCat(from, " is not running: ", path, ": ",
+                               ErrnoText(c->absent)));
       absl::StrAppend(&absent_text, absent_text.empty() ? "" : "; ",
                       MachineScopeName(scope), " scope: ", path, ": ",
                       ErrnoText(c->absent));
       if (scope == MachineScope::kSystem) system_absent = c->absent;
       continue;
     }
-    absl::Status sent = SendAll(c->fd.get(), request, deadline, sys, what);
+    absl::Status sent =
+        SendAll(sys, c->fd.get(), request, deadline, what, "systemd-machined");
     if (!sent.ok()) return sent;
     // Connected and asked: from here on the bytes are machined's.
     absl::StatusOr<std::string> reply =
         ReadMachinedReply(c->fd.get(), budget, sys, what);
     if (!reply.ok()) return reply.status();
     c->fd.reset();
-    Log(options, absl::StrCat(from, " replied: ", Quoted(*reply, kShownBytes)));
+    context.Log(absl::StrCat(from, " replied: ", Quoted(*reply, kShownBytes)));
     bool nspawn = false;
     absl::StatusOr<Target> target =
         ParseReply(*reply, machine, scope, uid, &nspawn);
@@ -569,24 +512,24 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
       // neither does, so that the connect error names it.
       const std::string newer = NspawnPath262(machine, scope, uid);
       UniqueFd probe(&sys, sys.Open(newer.c_str(), O_PATH | O_CLOEXEC));
-      Log(options, absl::StrCat("systemd-nspawn export socket ", newer,
-                                probe.valid() ? " exists" : " is absent"));
+      context.Log(absl::StrCat("systemd-nspawn export socket ", newer,
+                               probe.valid() ? " exists" : " is absent"));
       if (probe.valid()) target->path = newer;
     }
     if (target.ok()) {
-      Log(options, absl::StrCat("machine/", machine.name, " is ",
-                                DescribeTarget(*target), " (from ", from, ")"));
+      context.Log(absl::StrCat("machine/", machine.name, " is ",
+                               DescribeTarget(*target), " (from ", from, ")"));
       return target;
     }
     if (target.status().code() != absl::StatusCode::kNotFound) {
       return target.status();
     }
-    Log(options, absl::StrCat(from, " has no machine ", machine.name));
+    context.Log(absl::StrCat(from, " has no machine ", machine.name));
     absl::StrAppend(&no_such, no_such.empty() ? "" : " and ",
                     MachineScopeName(scope));
   }
   if (no_such.empty()) {
-    if (system_absent == ENOENT && MachinedTooOld(sys, options)) {
+    if (system_absent == ENOENT && MachinedTooOld(sys, context)) {
       return absl::UnavailableError(absl::StrCat(
           what, ": systemd-machined has no varlink interface here (",
           kMachinedStateDir, " exists, ",

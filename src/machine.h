@@ -14,7 +14,7 @@
 // /run/user/<uid>, as pam_systemd makes $XDG_RUNTIME_DIR.)
 // One call per scope, `{"method":"io.systemd.Machine.List","parameters":
 // {"name":"NAME"}}` and a NUL; one reply read up to its NUL, at most
-// kMaxMachinedReply bytes, within the --timeout budget of ConnectOptions.
+// kMaxMachinedReply bytes, within the --timeout budget of the RunContext.
 //
 // From the reply's `parameters`, in this order:
 //   vSockCid                  -> vsock/CID, port PORT
@@ -63,7 +63,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "src/address.h"
-#include "src/connector.h"
+#include "src/deadline.h"
 #include "src/syscalls.h"
 
 namespace ssh_proxy {
@@ -141,8 +141,7 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
 // Unavailable (closed or reset before any byte), DataLoss (closed in the middle,
 // or longer than kMaxMachinedReply), or an OS error; messages start with
 // `what`.
-absl::StatusOr<std::string> ReadMachinedReply(int fd,
-                                              const ConnectOptions& options,
+absl::StatusOr<std::string> ReadMachinedReply(int fd, const RunContext& context,
                                               Syscalls& sys,
                                               absl::string_view what);
 
@@ -152,8 +151,7 @@ absl::StatusOr<std::string> ReadMachinedReply(int fd,
 // machined ones, and closes them. On success returns the target; on failure
 // the status described above.
 absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
-                                      const ConnectOptions& options,
-                                      Syscalls& sys);
+                                      const RunContext& context, Syscalls& sys);
 
 }  // namespace ssh_proxy
 

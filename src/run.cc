@@ -98,28 +98,28 @@ int Print(absl::string_view text, bool stdout_was_closed) {
       absl::StrCat("cannot write to stdout: ", ErrnoText(err))));
 }
 
-// MakeConnectOptions sets the one --timeout budget for every step (asking
+// MakeRunContext sets the one --timeout budget for every step (asking
 // machined, connecting, the handshake and the hand-off), starting now, and
 // with -v the debug log on stderr, which first says which standard
 // descriptors were closed at start.
-ConnectOptions MakeConnectOptions(const Options& options, int closed_std_fds,
-                                  Syscalls& sys) {
-  ConnectOptions connect_options;
-  connect_options.timeout_ms = options.timeout_ms;
-  connect_options.start_ms = sys.NowMs();
+RunContext MakeRunContext(const Options& options, int closed_std_fds,
+                          Syscalls& sys) {
+  RunContext context;
+  context.timeout_ms = options.timeout_ms;
+  context.start_ms = sys.NowMs();
   if (options.verbose) {
-    connect_options.log = [](absl::string_view line) {
+    context.log = [](absl::string_view line) {
       WriteAll(STDERR_FILENO, absl::StrCat("ssh-proxy: debug: ", line, "\n"));
     };
     if (closed_std_fds != 0) {
-      connect_options.log(
+      context.log(
           absl::StrCat("standard descriptor(s) closed at start, now /dev/null:",
                        (closed_std_fds & 1) ? " stdin" : "",
                        (closed_std_fds & 2) ? " stdout" : "",
                        (closed_std_fds & 4) ? " stderr" : ""));
     }
   }
-  return connect_options;
+  return context;
 }
 
 // ConnectAndDeliver connects to `target` and hands the connection to ssh, or
@@ -127,7 +127,7 @@ ConnectOptions MakeConnectOptions(const Options& options, int closed_std_fds,
 // the confinement starts as soon as the socket is connected. Returns the exit
 // code.
 int ConnectAndDeliver(const Target& target, const Options& options,
-                      ConnectOptions& connect_options, Syscalls& sys,
+                      const RunContext& context, Syscalls& sys,
                       const RunHooks& hooks) {
   // Decided before connecting: a connection that cannot be handed over is
   // wasted on the target. --relay needs no check.
@@ -145,11 +145,13 @@ int ConnectAndDeliver(const Target& target, const Options& options,
   if (relay) relay_ends = PrepareRelay(STDIN_FILENO, STDOUT_FILENO, sys);
   // Stage 2, once connected and before a byte from the target is read: I/O on
   // the descriptors we hold, nothing else.
+  ConnectOptions connect_options;
+  static_cast<RunContext&>(connect_options) = context;
   connect_options.after_connect = [&connect_options, &hooks]() -> absl::Status {
     absl::StatusOr<Confinement> stage2 =
         hooks.stage2 ? hooks.stage2() : ConfineToOpenDescriptors();
     if (!stage2.ok()) return stage2.status();
-    if (connect_options.log) connect_options.log(stage2->summary);
+    connect_options.Log(stage2->summary);
     if (hooks.after_confining) hooks.after_confining(2);
     return absl::OkStatus();
   };
@@ -159,24 +161,19 @@ int ConnectAndDeliver(const Target& target, const Options& options,
     absl::Status handed =
         HandOff(STDOUT_FILENO, fd->get(), target, connect_options, sys);
     if (!handed.ok()) return Fail(handed);
-    if (connect_options.log)
-      connect_options.log("passed the connection to ssh");
+    connect_options.Log("passed the connection to ssh");
     return kExitOk;
   }
-  if (connect_options.log) {
-    connect_options.log(options.mode == Options::Mode::kRelay
-                            ? "relaying (--relay)"
-                            : "relaying (stdout is not a UNIX socket)");
-  }
+  connect_options.Log(options.mode == Options::Mode::kRelay
+                          ? "relaying (--relay)"
+                          : "relaying (stdout is not a UNIX socket)");
   RelayStats stats;
   absl::Status relayed =
       Relay(std::move(relay_ends), fd->get(), TargetName(target), sys, &stats);
   if (!relayed.ok()) return Fail(relayed);
-  if (connect_options.log) {
-    connect_options.log(absl::StrCat("relay ended: ", stats.to_socket,
-                                     " bytes to the socket, ",
-                                     stats.from_socket, " bytes from it"));
-  }
+  connect_options.Log(absl::StrCat("relay ended: ", stats.to_socket,
+                                   " bytes to the socket, ", stats.from_socket,
+                                   " bytes from it"));
   return kExitOk;
 }
 
@@ -201,20 +198,17 @@ std::string SelfPath(const char* argv0) {
 // is read before connecting (sandbox.h): from then on, only what connecting
 // needs. The other kinds are confined by stage 2 alone, right after the
 // connect. Returns stage 1's error, if any.
-absl::Status ConfineStage1(TargetKind kind,
-                           const ConnectOptions& connect_options,
+absl::Status ConfineStage1(TargetKind kind, const RunContext& context,
                            const RunHooks& hooks) {
   if (!NeedsStage1(kind)) {
-    if (connect_options.log) {
-      connect_options.log(
-          "stage 1: not needed, nothing but the command line is read before "
-          "connecting");
-    }
+    context.Log(
+        "stage 1: not needed, nothing but the command line is read before "
+        "connecting");
     return absl::OkStatus();
   }
   absl::StatusOr<Confinement> stage1 = ConfineForConnecting();
   if (!stage1.ok()) return stage1.status();
-  if (connect_options.log) connect_options.log(stage1->summary);
+  context.Log(stage1->summary);
   if (hooks.after_confining) hooks.after_confining(1);
   return absl::OkStatus();
 }
@@ -248,21 +242,20 @@ int Run(int argc, char** argv, const RunHooks& hooks) {
   absl::StatusOr<Target> target = ParseTarget(options->host, options->port);
   if (!target.ok()) return Fail(target.status());
   Syscalls& sys = RealSyscalls();
-  ConnectOptions connect_options =
-      MakeConnectOptions(*options, closed_std_fds, sys);
+  const RunContext context = MakeRunContext(*options, closed_std_fds, sys);
   // A reader that goes away must surface as EPIPE, not kill us: ssh usually
   // leaves SIGPIPE ignored for us, but that is not promised. Set before
   // confining: rt_sigaction is on the allowlists for SIGABRT only.
   signal(SIGPIPE, SIG_IGN);
   // Asked before confining: getuid is on neither allowlist.
   const uid_t uid = target->kind == TargetKind::kMachine ? getuid() : 0;
-  absl::Status stage1 = ConfineStage1(target->kind, connect_options, hooks);
+  absl::Status stage1 = ConfineStage1(target->kind, context, hooks);
   if (!stage1.ok()) return Fail(stage1);
   if (target->kind == TargetKind::kMachine) {
     // A local lookup, also for --dry-run: it never touches the target itself.
     // Under stage 1 only: the target's socket and connect still follow.
     absl::StatusOr<Target> resolved =
-        ResolveMachine(*target, uid, connect_options, sys);
+        ResolveMachine(*target, uid, context, sys);
     if (!resolved.ok()) return Fail(resolved.status());
     target = *std::move(resolved);
   }
@@ -270,7 +263,7 @@ int Run(int argc, char** argv, const RunHooks& hooks) {
     return Print(absl::StrCat(DescribeTarget(*target), "\n"),
                  stdout_was_closed);
   }
-  return ConnectAndDeliver(*target, *options, connect_options, sys, hooks);
+  return ConnectAndDeliver(*target, *options, context, sys, hooks);
 }
 
 }  // namespace ssh_proxy
