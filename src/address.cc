@@ -656,6 +656,43 @@ absl::StatusOr<Target> ParseTarget(absl::string_view host,
   return target;
 }
 
+absl::StatusOr<Target> ParseHostOfKinds(absl::string_view host, uint32_t port,
+                                        absl::Span<const TargetKind> allowed) {
+  // The kind the HOST spells, by its prefix; ".host" is machine/.host.
+  const size_t sep = host.find_first_of("/%");
+  bool known = host == kLocalHost;
+  TargetKind spelled = TargetKind::kMachine;
+  for (const KindSpelling& row : kKinds) {
+    if (!known && sep != absl::string_view::npos &&
+        host.substr(0, sep) == row.prefix) {
+      known = true;
+      spelled = row.kind;
+    }
+  }
+  if (known &&
+      std::find(allowed.begin(), allowed.end(), spelled) == allowed.end()) {
+    std::vector<std::string> forms;
+    for (const TargetKind kind : allowed) {
+      forms.push_back(absl::StrCat(Prefix(kind), "/"));
+    }
+    std::string list = absl::StrJoin(forms, ", ");
+    const size_t last = list.rfind(", ");
+    if (last != std::string::npos) list.replace(last, 2, " or ");
+    return absl::InvalidArgumentError(
+        absl::StrCat("is not allowed there: it must be a ", list, " address"));
+  }
+  absl::StatusOr<Target> target = ParseHost(host);
+  if (!target.ok()) {
+    // ParseHost's messages all start with HostError's prefix.
+    absl::string_view rule = target.status().message();
+    absl::ConsumePrefix(&rule, HostError(host, ""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("is not an address ssh-proxy accepts: ", rule));
+  }
+  target->port = port;
+  return target;
+}
+
 std::string FormatHost(const Target& target) {
   const absl::string_view prefix = Prefix(target.kind);
   switch (target.kind) {

@@ -39,6 +39,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "src/text.h"
 
 namespace ssh_proxy {
@@ -96,6 +97,17 @@ absl::StatusOr<uint32_t> ParsePort(absl::string_view port);
 // canonical spelling ("did you mean unix/run/x?"). HOST is checked first.
 absl::StatusOr<Target> ParseTarget(absl::string_view host,
                                    absl::string_view port);
+
+// ParseHostOfKinds parses `host` as HOST for a place that allows only the
+// kinds in `allowed` (".host" counts as kMachine: it is machined's name for
+// the host), with `port` as the target's PORT. On success returns the target.
+// On failure returns InvalidArgument whose message is written to follow the
+// value, which the caller shows its own way (no `HOST "..."` prefix): "is not
+// allowed there: it must be a unix/, vsock/ or vsock-mux/ address" for a kind
+// outside `allowed`, else "is not an address ssh-proxy accepts: " and the
+// rule the grammar says was broken.
+absl::StatusOr<Target> ParseHostOfKinds(absl::string_view host, uint32_t port,
+                                        absl::Span<const TargetKind> allowed);
 
 // FormatHost returns the canonical HOST string of `target` (always with "/" as
 // SEP, CIDs as numbers, ".host" as its unix/ form). For any target returned by

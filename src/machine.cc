@@ -301,33 +301,27 @@ absl::StatusOr<Target> TargetFromCid(const Json& cid_value,
 
 // TargetFromSshAddress parses `address` with our own grammar as a HOST, minus
 // the kinds that would make it recursive (machine/, .host), with the
-// machine's PORT.
+// machine's PORT. The value is shown (cut) once, then the rule it broke (cut
+// too: a suggestion repeats the value).
 absl::StatusOr<Target> TargetFromSshAddress(const std::string& address,
                                             const Target& machine,
                                             absl::string_view what,
                                             absl::string_view from) {
-  const size_t sep = address.find_first_of("/%");
-  const absl::string_view prefix = absl::string_view(address).substr(0, sep);
-  if (address == ".host" || (sep != std::string::npos && prefix == "machine")) {
-    return Protocol(
-        what, from,
-        absl::StrCat("\"sshAddress\" ", Quoted(address, kShownBytes),
-                     " is not allowed there: it must be a unix/, vsock/ or "
-                     "vsock-mux/ address"));
-  }
+  constexpr TargetKind kDirect[] = {TargetKind::kUnix, TargetKind::kVsock,
+                                    TargetKind::kVsockMux};
   absl::StatusOr<Target> parsed =
-      ParseTarget(address, absl::StrCat(machine.port));
+      ParseHostOfKinds(address, machine.port, kDirect);
   if (parsed.ok()) return parsed;
-  // The grammar's message quotes the whole address; the value is shown (cut)
-  // once, then the rule it broke (cut too: a suggestion repeats it).
-  absl::string_view rule = parsed.status().message();
-  const std::string quoted = absl::StrCat("HOST ", Quoted(address), ": ");
-  if (absl::StartsWith(rule, quoted)) rule.remove_prefix(quoted.size());
-  return Protocol(what, from,
-                  absl::StrCat("\"sshAddress\" ", Quoted(address, kShownBytes),
-                               " is not an address ssh-proxy accepts: ",
-                               rule.substr(0, kShownBytes),
-                               rule.size() > kShownBytes ? "..." : ""));
+  constexpr absl::string_view kRuleFollows =
+      "is not an address ssh-proxy accepts: ";
+  const absl::string_view why = parsed.status().message();
+  const size_t cut = absl::StartsWith(why, kRuleFollows)
+                         ? kRuleFollows.size() + kShownBytes
+                         : why.size();
+  return Protocol(
+      what, from,
+      absl::StrCat("\"sshAddress\" ", Quoted(address, kShownBytes), " ",
+                   why.substr(0, cut), why.size() > cut ? "..." : ""));
 }
 
 // NspawnTarget: the container's exported sshd socket,

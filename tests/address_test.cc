@@ -826,6 +826,38 @@ TEST(EscapeForMessageTest, InjectiveOnShortStrings) {
   }
 }
 
+// ParseHostOfKinds: only the kinds given, ".host" counted as machine/, and a
+// message written to follow the value (no HOST "..." prefix).
+TEST(ParseHostOfKindsTest, AllowsOnlyTheKindsGiven) {
+  constexpr TargetKind kDirect[] = {TargetKind::kUnix, TargetKind::kVsock,
+                                    TargetKind::kVsockMux};
+  absl::StatusOr<Target> unix_target =
+      ParseHostOfKinds("unix/run/x", 2222, kDirect);
+  ASSERT_TRUE(unix_target.ok()) << unix_target.status();
+  EXPECT_EQ(unix_target->path, "/run/x");
+  EXPECT_EQ(unix_target->port, 2222u);
+  ASSERT_TRUE(ParseHostOfKinds("vsock%3", 22, kDirect).ok());
+  for (const char* host :
+       {"machine/web1", "machine%web1", ".host", "machine/.host"}) {
+    absl::StatusOr<Target> t = ParseHostOfKinds(host, 22, kDirect);
+    ASSERT_FALSE(t.ok()) << host;
+    EXPECT_EQ(t.status().message(),
+              "is not allowed there: it must be a unix/, vsock/ or vsock-mux/ "
+              "address")
+        << host;
+  }
+  absl::StatusOr<Target> bad = ParseHostOfKinds("unix//run/x", 22, kDirect);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "is not an address ssh-proxy accepts: PATH must not start with "
+            "\"/\" (it is always below \"/\") (did you mean unix/run/x?)");
+  constexpr TargetKind kUnixOnly[] = {TargetKind::kUnix};
+  absl::StatusOr<Target> vsock = ParseHostOfKinds("vsock/3", 22, kUnixOnly);
+  ASSERT_FALSE(vsock.ok());
+  EXPECT_EQ(vsock.status().message(),
+            "is not allowed there: it must be a unix/ address");
+}
+
 }  // namespace
 
 }  // namespace ssh_proxy
