@@ -17,44 +17,18 @@
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "tests/testing/printing.h"
+#include "tests/testing/targets.h"
 
 namespace ssh_proxy {
 namespace {
 
+using ::ssh_proxy::testing::Machine;
+using ::ssh_proxy::testing::Mux;
+using ::ssh_proxy::testing::Unix;
+using ::ssh_proxy::testing::Vsock;
+
 // Show renders a Target for failure messages (PrintTo, tests/testing).
 std::string Show(const Target& t) { return ::testing::PrintToString(t); }
-
-Target Unix(absl::string_view path, uint32_t port) {
-  Target t;
-  t.kind = TargetKind::kUnix;
-  t.path = std::string(path);
-  t.port = port;
-  return t;
-}
-
-Target Vsock(uint32_t cid, uint32_t port) {
-  Target t;
-  t.kind = TargetKind::kVsock;
-  t.cid = cid;
-  t.port = port;
-  return t;
-}
-
-Target Mux(absl::string_view path, uint32_t port) {
-  Target t;
-  t.kind = TargetKind::kVsockMux;
-  t.path = std::string(path);
-  t.port = port;
-  return t;
-}
-
-Target Machine(absl::string_view name, uint32_t port) {
-  Target t;
-  t.kind = TargetKind::kMachine;
-  t.name = std::string(name);
-  t.port = port;
-  return t;
-}
 
 // Machine names systemd's hostname_is_valid(name, VALID_HOSTNAME_DOT_HOST)
 // accepts (src/basic/hostname-util.c), written from its rules.

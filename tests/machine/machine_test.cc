@@ -34,9 +34,15 @@
 #include "src/exit_codes.h"
 #include "tests/testing/fake_syscalls.h"
 #include "tests/testing/printing.h"
+#include "tests/testing/targets.h"
 
 namespace ssh_proxy {
 namespace {
+
+using ::ssh_proxy::testing::Machine;
+using ::ssh_proxy::testing::Mux;
+using ::ssh_proxy::testing::Unix;
+using ::ssh_proxy::testing::Vsock;
 
 using ::ssh_proxy::testing::FakeSyscalls;
 
@@ -56,38 +62,6 @@ constexpr absl::string_view kNoSuchMachine =
     R"({"error":"io.systemd.Machine.NoSuchMachine","parameters":{}})";
 constexpr absl::string_view kInvalidParameter =
     R"({"error":"org.varlink.service.InvalidParameter","parameters":{"parameter":"name"}})";
-
-Target Machine(absl::string_view name, uint32_t port = 22) {
-  Target t;
-  t.kind = TargetKind::kMachine;
-  t.name = std::string(name);
-  t.port = port;
-  return t;
-}
-
-Target Unix(absl::string_view path, uint32_t port = 22) {
-  Target t;
-  t.kind = TargetKind::kUnix;
-  t.path = std::string(path);
-  t.port = port;
-  return t;
-}
-
-Target Vsock(uint32_t cid, uint32_t port = 22) {
-  Target t;
-  t.kind = TargetKind::kVsock;
-  t.cid = cid;
-  t.port = port;
-  return t;
-}
-
-Target Mux(absl::string_view path, uint32_t port = 22) {
-  Target t;
-  t.kind = TargetKind::kVsockMux;
-  t.path = std::string(path);
-  t.port = port;
-  return t;
-}
 
 // ExpectError checks that `got` failed with exit `exit`, in one printable
 // line that starts with the machine's name and contains each of `subs`.

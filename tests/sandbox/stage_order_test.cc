@@ -35,6 +35,7 @@
 #include "src/sandbox.h"
 #include "tests/testing/fake_syscalls.h"
 #include "tests/testing/scripted_machined.h"
+#include "tests/testing/targets.h"
 
 namespace ssh_proxy {
 namespace {
@@ -131,10 +132,7 @@ class StageOrderTest : public ::testing::Test {
 
 TEST_F(StageOrderTest, VsockMuxHookRunsAfterConnectBeforeTheHandshake) {
   OneShotMux mux(dir_ + "/s");
-  Target target;
-  target.kind = TargetKind::kVsockMux;
-  target.path = dir_ + "/s";
-  target.port = 22;
+  const Target target = ::ssh_proxy::testing::Mux(dir_ + "/s");
   absl::StatusOr<UniqueFd> fd = ConnectWithHook(target, absl::OkStatus());
   ASSERT_TRUE(fd.ok()) << fd.status();
   EXPECT_EQ(hook_calls_, 1);
@@ -176,10 +174,7 @@ TEST_F(StageOrderTest, VsockHookRunsAfterConnect) {
 
 TEST_F(StageOrderTest, HookErrorIsConnectsErrorAndNothingLeaks) {
   OneShotMux mux(dir_ + "/s");
-  Target target;
-  target.kind = TargetKind::kVsockMux;
-  target.path = dir_ + "/s";
-  target.port = 22;
+  const Target target = ::ssh_proxy::testing::Mux(dir_ + "/s");
   absl::StatusOr<UniqueFd> fd =
       ConnectWithHook(target, absl::InternalError("cannot confine"));
   ASSERT_FALSE(fd.ok());
