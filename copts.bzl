@@ -10,4 +10,7 @@ SSH_PROXY_COPTS = [
     # TargetKind name every kind and have no default, so a new kind does not build until each of
     # them says what to do with it.
     "-Werror=switch",
+    # A function outside an anonymous namespace needs a declaration in a header first, so that no
+    # helper gets external linkage by accident (an anonymous namespace that closes too early).
+    "-Werror=missing-declarations",
 ]

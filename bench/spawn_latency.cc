@@ -12,13 +12,27 @@
 // its own reply time (connect, CONNECT, OK: measured directly, in the same
 // run) is then subtracted from the proxy's figure.
 //
+// machine/vm is measured too, resolved by a scripted systemd-machined (one
+// fixed reply naming the UNIX listener as the machine's sshAddress,
+// tests/testing/scripted_machined.h) that this process and its children see
+// at machined's system path, in a private mount namespace with its own /run
+// (needs CAP_SYS_ADMIN; without it the machine/ rows are skipped, saying so).
+//
 // With --proxy-unconfined=PATH (bench:ssh-proxy-unconfined, the same binary
-// with confinement compiled out), unix/ and vsock-mux/ are measured through it
-// too, interleaved with the rest, and the cost of confinement is printed: the
-// difference of the medians, in microseconds and as a share of the floor.
+// with confinement compiled out), unix/, vsock-mux/ and machine/ are measured
+// through it too, and the cost of confinement is printed: the difference of
+// the medians, in microseconds, as a ratio to the unconfined median and as a
+// share of the floor. Each --compare=LABEL=PATH (repeatable) adds another
+// build, measured the same way in the same run (e.g. an earlier commit's
+// binary: before and after in one interleaved run).
+//
+// Every case runs once per round, in a new (seeded) order each round: drift
+// in the machine's load hits all alike, and no case always follows the same
+// one (a fixed order showed up to 20 us of bias between two slots holding the
+// same binary on a loaded machine).
 //
 // Usage: spawn_latency [--runs=N] [--proxy=PATH] [--proxy-unconfined=PATH]
-//                      [--mux-emulator=PATH]
+//                      [--compare=LABEL=PATH]... [--mux-emulator=PATH]
 //        (default 2000 runs, ./ssh-proxy, no baseline, no emulator)
 
 #include <poll.h>
@@ -36,9 +50,14 @@
 #include <atomic>
 #include <cstdio>
 #include <cstring>
+#include <memory>
+#include <random>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
+
+#include "tests/testing/scripted_machined.h"
 
 extern char** environ;
 
@@ -200,6 +219,16 @@ Stats Summarize(std::vector<double> v) {
   return Stats{v[v.size() / 2], v[v.size() * 9 / 10]};
 }
 
+// One thing spawned each round, and what it measured.
+struct Case {
+  std::string name;   // "unix/", "vsock-mux/", "machine/", "mux_emulator".
+  std::string build;  // "" for --proxy, "unconfined", or a --compare label.
+  std::vector<const char*> argv;
+  bool floor = false;     // /bin/true: spawn -> exit, no fd.
+  bool emulator = false;  // Its handshake is measured alone first.
+  std::vector<double> fd_us, exit_us, reply_us;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -207,6 +236,7 @@ int main(int argc, char** argv) {
   std::string proxy = "./ssh-proxy";
   std::string emulator;
   std::string unconfined;
+  std::vector<std::pair<std::string, std::string>> compare;  // label, path
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a.rfind("--runs=", 0) == 0)
@@ -214,79 +244,120 @@ int main(int argc, char** argv) {
     if (a.rfind("--proxy=", 0) == 0) proxy = a.substr(8);
     if (a.rfind("--mux-emulator=", 0) == 0) emulator = a.substr(15);
     if (a.rfind("--proxy-unconfined=", 0) == 0) unconfined = a.substr(19);
+    if (a.rfind("--compare=", 0) == 0) {
+      const std::string spec = a.substr(10);
+      const size_t eq = spec.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        std::fprintf(stderr, "--compare wants LABEL=PATH\n");
+        return 2;
+      }
+      compare.emplace_back(spec.substr(0, eq), spec.substr(eq + 1));
+    }
   }
   char dir_template[] = "/tmp/ssh-proxy-bench-XXXXXX";
   const std::string dir = mkdtemp(dir_template);
   const std::string unix_path = dir + "/unix.sock";
   const std::string mux_path = dir + "/mux.sock";
+  // Before any thread starts: a new mount namespace needs a single thread.
+  const std::string machined_path = dir + "/machined.sock";
+  std::string no_machine;
+  const bool machine = ssh_proxy::testing::ShowAsSystemMachined(
+      machined_path.c_str(), &no_machine);
+  if (!machine) {
+    std::printf(
+        "SKIP machine/: no private /run for the scripted machined: %s\n",
+        no_machine.c_str());
+  }
   const int unix_listener = Listen(unix_path);
   const int mux_listener = Listen(mux_path);
   std::atomic<bool> stop{false};
   std::thread unix_server(Serve, unix_listener, false, &stop);
   std::thread mux_server(Serve, mux_listener, true, &stop);
+  std::unique_ptr<ssh_proxy::testing::ScriptedMachined> machined;
+  if (machine) {
+    machined = std::make_unique<ssh_proxy::testing::ScriptedMachined>(
+        machined_path,
+        ssh_proxy::testing::MachineReply("vm", "unix" + unix_path));
+  }
   const std::string emu_path = dir + "/emu.sock";
   const std::string emu_ready = dir + "/emu.ready";
   const pid_t emu_pid = emulator.empty() ? -1
                                          : StartEmulator(emulator, emu_path,
                                                          unix_path, emu_ready);
   const std::string emu_host = "vsock-mux" + emu_path;
-  const std::vector<const char*> emu_argv = {proxy.c_str(), emu_host.c_str(),
-                                             "22", nullptr};
-  std::vector<double> emu_fd, emu_exit, emu_reply;
-
   const std::string unix_host = "unix" + unix_path;
   const std::string mux_host = "vsock-mux" + mux_path;
-  const std::vector<const char*> true_argv = {"/bin/true", nullptr};
-  const std::vector<const char*> unix_argv = {proxy.c_str(), unix_host.c_str(),
-                                              "22", nullptr};
-  const std::vector<const char*> mux_argv = {proxy.c_str(), mux_host.c_str(),
-                                             "22", nullptr};
 
-  const std::vector<const char*> unix_bare_argv = {
-      unconfined.c_str(), unix_host.c_str(), "22", nullptr};
-  const std::vector<const char*> mux_bare_argv = {
-      unconfined.c_str(), mux_host.c_str(), "22", nullptr};
-  std::vector<double> floor_us, unix_fd, unix_exit, mux_fd, mux_exit;
-  std::vector<double> unix_bare_fd, mux_bare_fd;
-  int failures = 0;
-  // Interleaved, so that drift in the machine's load hits all three alike. The
-  // first few runs warm the page cache and are not counted.
-  for (int i = 0; i < runs + 20; ++i) {
-    const Sample t = RunOnce(true_argv, false);
-    const Sample u = RunOnce(unix_argv, true);
-    const Sample m = RunOnce(mux_argv, true);
-    if (!t.ok || !u.ok || !m.ok) ++failures;
-    if (!unconfined.empty()) {
-      const Sample ub = RunOnce(unix_bare_argv, true);
-      const Sample mb = RunOnce(mux_bare_argv, true);
-      if (!ub.ok || !mb.ok) ++failures;
-      if (i >= 20) {
-        unix_bare_fd.push_back(ub.fd_us);
-        mux_bare_fd.push_back(mb.fd_us);
-      }
-    }
-    if (emu_pid > 0) {
-      const double reply = HandshakeUs(emu_path);
-      const Sample e = RunOnce(emu_argv, true);
-      if (reply < 0 || !e.ok) ++failures;
-      if (i >= 20) {
-        emu_reply.push_back(reply);
-        emu_fd.push_back(e.fd_us);
-        emu_exit.push_back(e.exit_us);
-      }
-    }
-    if (i < 20) continue;
-    floor_us.push_back(t.exit_us);
-    unix_fd.push_back(u.fd_us);
-    unix_exit.push_back(u.exit_us);
-    mux_fd.push_back(m.fd_us);
-    mux_exit.push_back(m.exit_us);
+  // Every build measured: --proxy, then the baseline, then --compare's.
+  std::vector<std::pair<std::string, std::string>> builds = {{"", proxy}};
+  if (!unconfined.empty()) builds.emplace_back("unconfined", unconfined);
+  builds.insert(builds.end(), compare.begin(), compare.end());
+  std::vector<Case> cases;
+  {
+    Case floor;
+    floor.name = "/bin/true";
+    floor.argv = {"/bin/true", nullptr};
+    floor.floor = true;
+    cases.push_back(floor);
   }
+  for (const auto& [label, path] : builds) {
+    const struct {
+      const char* name;
+      const std::string* host;
+      bool wanted;
+    } kinds[] = {{"unix/", &unix_host, true},
+                 {"vsock-mux/", &mux_host, true},
+                 {"machine/", nullptr, machine}};
+    for (const auto& kind : kinds) {
+      if (!kind.wanted) continue;
+      Case c;
+      c.name = kind.name;
+      c.build = label;
+      c.argv = {path.c_str(),
+                kind.host != nullptr ? kind.host->c_str() : "machine/vm", "22",
+                nullptr};
+      cases.push_back(c);
+    }
+  }
+  if (emu_pid > 0) {
+    Case c;
+    c.name = "mux_emulator";
+    c.argv = {proxy.c_str(), emu_host.c_str(), "22", nullptr};
+    c.emulator = true;
+    cases.push_back(c);
+  }
+
+  double load_start[3] = {0, 0, 0};
+  getloadavg(load_start, 3);
+  int failures = 0;
+  // Interleaved, so that drift in the machine's load hits every case alike,
+  // and in a new order each round (a fixed seed: runs are repeatable), so
+  // that no case always follows the same one. The first 20 rounds warm the
+  // page cache and are not counted.
+  std::mt19937 shuffle(12345);
+  std::vector<size_t> order(cases.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  for (int i = 0; i < runs + 20; ++i) {
+    std::shuffle(order.begin(), order.end(), shuffle);
+    for (size_t k : order) {
+      Case& c = cases[k];
+      const double reply = c.emulator ? HandshakeUs(emu_path) : 0;
+      const Sample s = RunOnce(c.argv, !c.floor);
+      if (!s.ok || reply < 0) ++failures;
+      if (i < 20) continue;
+      c.fd_us.push_back(s.fd_us);
+      c.exit_us.push_back(s.exit_us);
+      c.reply_us.push_back(reply);
+    }
+  }
+  double load_end[3] = {0, 0, 0};
+  getloadavg(load_end, 3);
   if (emu_pid > 0) {
     kill(emu_pid, SIGTERM);
     waitpid(emu_pid, nullptr, 0);
     unlink(emu_ready.c_str());
   }
+  machined.reset();
   stop = true;
   unix_server.join();
   mux_server.join();
@@ -296,47 +367,68 @@ int main(int argc, char** argv) {
   unlink(mux_path.c_str());
   rmdir(dir.c_str());
 
-  const Stats f = Summarize(floor_us);
-  std::printf("spawn latency over %d runs each (microseconds)\n", runs);
+  auto find = [&](const std::string& name, const std::string& build) {
+    for (const Case& c : cases) {
+      if (c.name == name && c.build == build) return &c;
+    }
+    return static_cast<const Case*>(nullptr);
+  };
+  const Stats f = Summarize(cases[0].exit_us);
+  std::printf(
+      "spawn latency over %d interleaved runs each, in a new order each round "
+      "(microseconds); load average (1 min) %.2f at start, %.2f at the end\n",
+      runs, load_start[0], load_end[0]);
   std::printf("%-28s %9s %9s %8s\n", "", "median", "p90", "ratio");
   std::printf("%-28s %9.0f %9.0f %8s\n", "/bin/true spawn->exit", f.median,
               f.p90, "1.00");
-  const struct {
-    const char* name;
-    const std::vector<double>* v;
-  } rows[] = {{"unix/ spawn->fd", &unix_fd},
-              {"unix/ spawn->exit", &unix_exit},
-              {"vsock-mux/ spawn->fd", &mux_fd},
-              {"vsock-mux/ spawn->exit", &mux_exit}};
-  for (const auto& row : rows) {
-    const Stats s = Summarize(*row.v);
-    std::printf("%-28s %9.0f %9.0f %8.2f\n", row.name, s.median, s.p90,
-                s.median / f.median);
+  for (const char* name : {"unix/", "vsock-mux/", "machine/"}) {
+    const Case* c = find(name, "");
+    if (c == nullptr) continue;
+    for (int exit = 0; exit < 2; ++exit) {
+      const Stats s = Summarize(exit ? c->exit_us : c->fd_us);
+      const std::string row =
+          std::string(name) + (exit ? " spawn->exit" : " spawn->fd");
+      std::printf("%-28s %9.0f %9.0f %8.2f\n", row.c_str(), s.median, s.p90,
+                  s.median / f.median);
+    }
+  }
+  // Each other build's spawn->fd; then, with a baseline, what --proxy and each
+  // --compare build cost over it.
+  for (size_t b = 1; b < builds.size(); ++b) {
+    const std::string& label = builds[b].first;
+    for (const char* name : {"unix/", "vsock-mux/", "machine/"}) {
+      const Case* c = find(name, label);
+      if (c == nullptr) continue;
+      const Stats s = Summarize(c->fd_us);
+      const std::string row = std::string(name) + " spawn->fd " + label;
+      std::printf("%-28s %9.0f %9.0f %8.2f\n", row.c_str(), s.median, s.p90,
+                  s.median / f.median);
+    }
   }
   if (!unconfined.empty()) {
-    const struct {
-      const char* name;
-      const std::vector<double>* bare;
-      const std::vector<double>* confined;
-    } pairs[] = {{"unix/", &unix_bare_fd, &unix_fd},
-                 {"vsock-mux/", &mux_bare_fd, &mux_fd}};
-    for (const auto& p : pairs) {
-      const Stats bare = Summarize(*p.bare);
-      const Stats confined = Summarize(*p.confined);
-      const std::string name = std::string(p.name) + " spawn->fd unconfined";
-      std::printf("%-28s %9.0f %9.0f %8.2f\n", name.c_str(), bare.median,
-                  bare.p90, bare.median / f.median);
-      const double cost = confined.median - bare.median;
-      std::printf(
-          "  %-10s confinement costs %.1f us: %.3fx the unconfined median, "
-          "%.1f%% of the floor\n",
-          p.name, cost, confined.median / bare.median, 100.0 * cost / f.median);
+    for (size_t b = 0; b < builds.size(); ++b) {
+      if (builds[b].first == "unconfined") continue;
+      const std::string& label = builds[b].first;
+      for (const char* name : {"unix/", "vsock-mux/", "machine/"}) {
+        const Case* confined = find(name, label);
+        const Case* bare = find(name, "unconfined");
+        if (confined == nullptr || bare == nullptr) continue;
+        const Stats cs = Summarize(confined->fd_us);
+        const Stats bs = Summarize(bare->fd_us);
+        const double cost = cs.median - bs.median;
+        std::printf(
+            "  %-10s %sconfinement costs %.1f us: %.3fx the unconfined "
+            "median, %.1f%% of the floor\n",
+            name, label.empty() ? "" : (label + ": ").c_str(), cost,
+            cs.median / bs.median, 100.0 * cost / f.median);
+      }
     }
   }
   if (emu_pid > 0) {
-    const Stats reply = Summarize(emu_reply);
-    const Stats fd = Summarize(emu_fd);
-    const Stats ex = Summarize(emu_exit);
+    const Case& e = cases.back();
+    const Stats reply = Summarize(e.reply_us);
+    const Stats fd = Summarize(e.fd_us);
+    const Stats ex = Summarize(e.exit_us);
     std::printf("%-28s %9.0f %9.0f %8s\n", "emulator's own reply", reply.median,
                 reply.p90, "");
     std::printf("%-28s %9.0f %9.0f %8.2f\n", "mux_emulator spawn->fd",

@@ -32,6 +32,7 @@
 #include "absl/strings/string_view.h"
 #include "fuzz/fuzz_check.h"
 #include "src/cli.h"
+#include "src/usage.h"
 
 namespace ssh_proxy {
 namespace {

@@ -5,11 +5,17 @@
 #ifndef SSH_PROXY_FUZZ_FUZZ_CHECK_H_
 #define SSH_PROXY_FUZZ_FUZZ_CHECK_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
 #include "absl/strings/string_view.h"
+
+// The entry point each fuzz target defines (libFuzzer's interface; AFL++'s
+// driver and replay_main.cc call it too).
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size);
 
 namespace ssh_proxy {
 namespace fuzz {

@@ -1,5 +1,6 @@
 #include "src/address.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -15,6 +16,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
+#include "src/text.h"
 
 namespace ssh_proxy {
 namespace {
@@ -39,7 +42,7 @@ constexpr KindSpelling kKinds[] = {
      "a VM or container registered with systemd-machined"},
 };
 
-constexpr absl::string_view kLocalHost = ".host";
+constexpr absl::string_view kLocalHost = kLocalHostName;
 
 // Prefix returns the prefix of `kind`, or "" for a value outside TargetKind.
 absl::string_view Prefix(TargetKind kind) {
@@ -49,8 +52,17 @@ absl::string_view Prefix(TargetKind kind) {
   return "";
 }
 
+// Operand returns what follows SEP for `kind` ("PATH", "CID", "NAME").
+absl::string_view Operand(TargetKind kind) {
+  for (const KindSpelling& row : kKinds) {
+    if (row.kind == kind) return row.operand;
+  }
+  return "";
+}
+
 // AcceptedForms is the tail of every "what is this HOST" message: "expected
-// unix/PATH, vsock/CID, vsock-mux/PATH (or % instead of /) or .host".
+// unix/PATH, vsock/CID, vsock-mux/PATH, machine/NAME (or % instead of /) or
+// .host".
 const std::string& AcceptedForms() {
   static const std::string* const forms = [] {
     std::string text = "expected ";
@@ -64,28 +76,11 @@ const std::string& AcceptedForms() {
   return *forms;
 }
 
-// ParseU32's message for a value above UINT32_MAX; callers add the field's own
-// range.
-constexpr absl::string_view kTooLarge = "is larger than 4294967295";
-
 struct CidName {
   absl::string_view name;
   uint32_t cid;
 };
 constexpr CidName kCidNames[] = {{"hypervisor", 0}, {"local", 1}, {"host", 2}};
-
-// GetDigit reads one decimal digit from the front of `*text`, in the style of
-// BoringSSL's CBS: if there is one, it sets `*digit`, consumes it and returns
-// true; otherwise it consumes nothing and returns false.
-bool GetDigit(absl::string_view* text, uint32_t* digit) {
-  if (text->empty() ||
-      !absl::ascii_isdigit(static_cast<unsigned char>(text->front()))) {
-    return false;
-  }
-  *digit = static_cast<uint32_t>(text->front() - '0');
-  text->remove_prefix(1);
-  return true;
-}
 
 // Bytes refused anywhere in PATH: control characters, space and DEL. They are
 // never part of a real socket path, and ssh's %n would carry them into log
@@ -163,9 +158,8 @@ absl::Status CheckPath(absl::string_view rest) {
     size_t bad_byte = 0;
     if (!GetComponent(&cursor, &component, &bad_byte)) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "PATH has byte \"", EscapeForMessage(rest.substr(bad_byte, 1)),
-          "\" at offset ", bad_byte,
-          ": control characters, space and DEL are not allowed"));
+          "PATH has byte ", Quoted(rest.substr(bad_byte, 1)), " at offset ",
+          bad_byte, ": control characters, space and DEL are not allowed"));
     }
     if (!has_bad_component &&
         (component.empty() || component == "." || component == "..")) {
@@ -217,7 +211,7 @@ absl::StatusOr<Target> ParseHost(absl::string_view host);
 
 // HostError returns the message for a bad HOST: `HOST "<escaped host>": what`.
 std::string HostError(absl::string_view host, absl::string_view what) {
-  return absl::StrCat("HOST \"", EscapeForMessage(host), "\": ", what);
+  return absl::StrCat("HOST ", Quoted(host), ": ", what);
 }
 
 // ParsePath checks `rest`, the text after SEP, as PATH. On success returns the
@@ -241,6 +235,116 @@ absl::StatusOr<std::string> ParsePath(absl::string_view host,
   return absl::StrCat("/", rest);
 }
 
+// IsAllDigits says whether `text` is non-empty and only ASCII digits.
+bool IsAllDigits(absl::string_view text) {
+  if (text.empty()) return false;
+  for (const char c : text) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+// LeadingZeroHint returns the hint for a CID `digits` with a leading zero: the
+// number without its zeros when decimal and octal agree on it ("03", "09"),
+// else both readings, since systemd takes "010" for octal 8 and a guess could
+// reach the wrong VM.
+std::string LeadingZeroHint(absl::string_view prefix_and_sep,
+                            absl::string_view digits) {
+  absl::string_view stripped = digits;
+  while (stripped.size() > 1 && stripped.front() == '0') {
+    stripped.remove_prefix(1);
+  }
+  absl::StatusOr<uint32_t> decimal = ParseU32(stripped);
+  if (!decimal.ok() || *decimal == kVsockCidAny) {
+    // Too large either way: no CID to suggest.
+    return " (write the CID in decimal, without leading zeros)";
+  }
+  const bool octal = stripped.find_first_of("89") == absl::string_view::npos;
+  if (stripped.size() == 1 || !octal) {
+    return absl::StrCat(" (did you mean ", prefix_and_sep, stripped, "?)");
+  }
+  uint64_t octal_value = 0;
+  for (const char c : stripped) {
+    octal_value = octal_value * 8 + static_cast<uint64_t>(c - '0');
+  }
+  return absl::StrCat(" (decimal ", stripped, ", or octal ", octal_value,
+                      " as systemd reads it? write the CID in decimal)");
+}
+
+// EditDistance is the optimal string alignment distance of `a` and `b`
+// (insertions, deletions, substitutions and swaps of two neighbours each cost
+// 1), ASCII case ignored. Only called on short words.
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  std::vector<std::vector<size_t>> d(a.size() + 1,
+                                     std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const bool same =
+          absl::ascii_tolower(static_cast<unsigned char>(a[i - 1])) ==
+          absl::ascii_tolower(static_cast<unsigned char>(b[j - 1]));
+      d[i][j] = std::min(
+          {d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (same ? 0 : 1)});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
+    }
+  }
+  return d[a.size()][b.size()];
+}
+
+// NearestCidName returns the CID name `text` is a near miss of ("hots",
+// "locl", "hypervsior"), or "" when there is none or two are equally near: a
+// suggestion is made only when it is the one plausible fix.
+absl::string_view NearestCidName(absl::string_view text) {
+  // Longer text is no typo of a name of at most 10 bytes.
+  if (text.empty() || text.size() > 12) return "";
+  absl::string_view best;
+  size_t best_distance = SIZE_MAX;
+  bool tie = false;
+  for (const CidName& name : kCidNames) {
+    const size_t distance = EditDistance(text, name.name);
+    // One edit in a short name ("hots", "locl"), two in "hypervisor"; more is
+    // another word.
+    const size_t allowed = name.name.size() < 6 ? 1 : 2;
+    if (distance == 0 || distance > allowed) continue;
+    if (distance < best_distance) {
+      best = name.name;
+      best_distance = distance;
+      tie = false;
+    } else if (distance == best_distance) {
+      tie = true;
+    }
+  }
+  return tie ? "" : best;
+}
+
+// PortInHostError returns InvalidArgument for a CID operand that carries a
+// port ("vsock/3:22", QEMU's and socat's habit), with the fix: the port is
+// ssh's -p, or the ProxyCommand's second argument. Returns OK when `text` is
+// not CID:PORT.
+absl::Status PortInHostError(absl::string_view host,
+                             absl::string_view prefix_and_sep,
+                             absl::string_view text) {
+  const size_t colon = text.find(':');
+  if (colon == absl::string_view::npos) return absl::OkStatus();
+  const absl::string_view cid = text.substr(0, colon);
+  const absl::string_view port = text.substr(colon + 1);
+  bool cid_ok = false;
+  for (const CidName& name : kCidNames) cid_ok = cid_ok || cid == name.name;
+  absl::StatusOr<uint32_t> number = ParseU32(cid);
+  cid_ok = cid_ok || (number.ok() && *number != kVsockCidAny);
+  if (!cid_ok || !ParsePort(port).ok()) return absl::OkStatus();
+  return absl::InvalidArgumentError(HostError(
+      host, absl::StrCat("the port does not belong in HOST: give it to ssh "
+                         "(ssh -p ",
+                         port, " ", prefix_and_sep, cid,
+                         ") or as the ProxyCommand's second argument (did you "
+                         "mean ",
+                         prefix_and_sep, cid, "?)")));
+}
+
 // ParseCid parses `text`, the text after SEP, as CID: a name of kCidNames or a
 // U32 other than VMADDR_CID_ANY. On success returns the CID; on failure
 // InvalidArgument naming the broken rule, with a hint where one helps.
@@ -259,17 +363,26 @@ absl::StatusOr<uint32_t> ParseCid(absl::string_view host,
   }
   absl::StatusOr<uint32_t> cid = ParseU32(text);
   if (!cid.ok()) {
-    std::string message =
-        HostError(host, absl::StrCat("CID \"", EscapeForMessage(text), "\" ",
-                                     cid.status().message()));
-    if (cid.status().message() == kTooLarge) {
+    absl::Status port_in_host = PortInHostError(host, prefix_and_sep, text);
+    if (!port_in_host.ok()) return port_in_host;
+    std::string message = HostError(
+        host, absl::StrCat("CID ", Quoted(text), " ", cid.status().message()));
+    if (cid.status().message() == kU32TooLarge) {
       absl::StrAppend(&message, " (the highest CID is 4294967294)");
     } else if (absl::StartsWith(text, "0x") || absl::StartsWith(text, "0X")) {
       absl::StrAppend(&message, " (write the CID in decimal)");
+    } else if (IsAllDigits(text)) {
+      absl::StrAppend(&message, LeadingZeroHint(prefix_and_sep, text));
     } else if (text.empty() || !absl::ascii_isdigit(text.front())) {
-      absl::StrAppend(&message,
-                      " (a CID is a decimal number or one of hypervisor, "
-                      "local, host)");
+      const absl::string_view near = NearestCidName(text);
+      if (!near.empty()) {
+        absl::StrAppend(&message, " (did you mean ", prefix_and_sep, near,
+                        "?)");
+      } else {
+        absl::StrAppend(&message,
+                        " (a CID is a decimal number or one of hypervisor, "
+                        "local, host)");
+      }
     }
     return absl::InvalidArgumentError(message);
   }
@@ -320,9 +433,64 @@ absl::StatusOr<Target> ParseOperand(absl::string_view host, TargetKind kind,
   return target;
 }
 
+// Other tools' spellings of our prefixes: socat's and QEMU's "unix:/run/x" and
+// "vsock:3", socat's UNIX-CONNECT: and VSOCK-CONNECT:.
+struct ForeignPrefix {
+  absl::string_view spelling;  // Compared ignoring ASCII case.
+  TargetKind kind;
+};
+constexpr ForeignPrefix kForeignPrefixes[] = {
+    {"unix", TargetKind::kUnix},           {"unix-connect", TargetKind::kUnix},
+    {"unix-client", TargetKind::kUnix},    {"vsock", TargetKind::kVsock},
+    {"vsock-connect", TargetKind::kVsock}, {"vsock-mux", TargetKind::kVsockMux},
+    {"machine", TargetKind::kMachine},
+};
+
+// ForeignSpellingError returns InvalidArgument for a HOST written the way
+// socat, QEMU or libvirt write addresses ("vsock:3", "unix:/tmp/x"): a
+// known prefix, then ":" before any "/" or "%". It suggests our spelling when
+// that parses, and points a "CID:PORT" operand at ssh's -p. Returns OK for any
+// other HOST.
+absl::Status ForeignSpellingError(absl::string_view host) {
+  const size_t colon = host.find(':');
+  if (colon == absl::string_view::npos ||
+      host.substr(0, colon).find_first_of("/%") != absl::string_view::npos) {
+    return absl::OkStatus();
+  }
+  const absl::string_view foreign = host.substr(0, colon);
+  for (const ForeignPrefix& row : kForeignPrefixes) {
+    if (!absl::EqualsIgnoreCase(foreign, row.spelling)) continue;
+    const absl::string_view prefix = Prefix(row.kind);
+    absl::string_view rest = host.substr(colon + 1);
+    if (row.kind == TargetKind::kUnix || row.kind == TargetKind::kVsockMux) {
+      while (absl::ConsumePrefix(&rest, "/")) {
+      }
+    }
+    const std::string what = absl::StrCat(
+        "a \":\" after the prefix is socat's and QEMU's spelling; "
+        "ssh-proxy writes ",
+        prefix, "/", Operand(row.kind));
+    const std::string slash = absl::StrCat(prefix, "/");
+    const std::string candidate = absl::StrCat(slash, rest);
+    if (ParseHost(candidate).ok()) {
+      return absl::InvalidArgumentError(
+          HostError(host, absl::StrCat(what, " (did you mean ",
+                                       EscapeForMessage(candidate), "?)")));
+    }
+    if (row.kind == TargetKind::kVsock) {
+      absl::Status port = PortInHostError(host, slash, rest);
+      if (!port.ok()) return port;
+    }
+    return absl::InvalidArgumentError(HostError(host, what));
+  }
+  return absl::OkStatus();
+}
+
 // NoSeparatorError explains a HOST that has neither "/" nor "%" and is not
 // ".host".
 absl::Status NoSeparatorError(absl::string_view host) {
+  absl::Status foreign = ForeignSpellingError(host);
+  if (!foreign.ok()) return foreign;
   if (absl::EqualsIgnoreCase(host, kLocalHost)) {
     return absl::InvalidArgumentError(HostError(
         host, absl::StrCat("prefixes are lowercase (did you mean .host?); ",
@@ -344,6 +512,8 @@ absl::Status NoSeparatorError(absl::string_view host) {
 // UnknownPrefixError explains a HOST whose text before SEP (at `sep`) is no
 // prefix of kKinds, with a suggestion where the fix is unambiguous.
 absl::Status UnknownPrefixError(absl::string_view host, size_t sep) {
+  absl::Status foreign = ForeignSpellingError(host);
+  if (!foreign.ok()) return foreign;
   const absl::string_view prefix = host.substr(0, sep);
   for (const KindSpelling& row : kKinds) {
     if (absl::EqualsIgnoreCase(prefix, row.prefix)) {
@@ -374,8 +544,8 @@ absl::Status UnknownPrefixError(absl::string_view host, size_t sep) {
     return absl::InvalidArgumentError(message);
   }
   return absl::InvalidArgumentError(HostError(
-      host, absl::StrCat("unknown prefix \"", EscapeForMessage(prefix), "\"; ",
-                         AcceptedForms())));
+      host,
+      absl::StrCat("unknown prefix ", Quoted(prefix), "; ", AcceptedForms())));
 }
 
 // ParseHost parses HOST alone. On success returns the target (port not set); on
@@ -430,8 +600,7 @@ absl::Status CheckMachineName(absl::string_view name) {
     }
     if (c != '.' && c != '-' && !ldh) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "NAME has byte \"", EscapeForMessage(name.substr(i, 1)),
-          "\" at offset ", i,
+          "NAME has byte ", Quoted(name.substr(i, 1)), " at offset ", i,
           ": machine names are letters, digits, \"-\" and \".\" (systemd's "
           "host name rules)"));
     }
@@ -453,85 +622,16 @@ absl::Status CheckMachineName(absl::string_view name) {
   return absl::OkStatus();
 }
 
-std::string EscapeForMessage(absl::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size());
-  for (const char ch : bytes) {
-    const unsigned char c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20 || c >= 0x7f) {
-          out += "\\x";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xf];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  return out;
-}
-
-absl::StatusOr<uint32_t> ParseU32(absl::string_view text) {
-  if (text.empty()) {
-    return absl::InvalidArgumentError("is empty");
-  }
-  // One pass: a byte that is not a digit is reported before a leading zero,
-  // which is reported before a value that is too large.
-  absl::string_view rest = text;
-  uint32_t value = 0;
-  bool too_large = false;
-  uint32_t digit = 0;
-  while (GetDigit(&rest, &digit)) {
-    // Checked before it happens: value * 10 + digit must not exceed UINT32_MAX.
-    if (value > (UINT32_MAX - digit) / 10) {
-      too_large = true;
-    } else {
-      value = value * 10 + digit;
-    }
-  }
-  if (!rest.empty()) {
-    const size_t offset = text.size() - rest.size();
-    return absl::InvalidArgumentError(absl::StrCat(
-        "has \"", EscapeForMessage(rest.substr(0, 1)), "\" at offset ", offset,
-        ": only decimal digits are allowed (no sign, no whitespace)"));
-  }
-  if (text.size() > 1 && text.front() == '0') {
-    // systemd reads "010" as octal 8; a leading zero is refused rather than
-    // guessed at.
-    return absl::InvalidArgumentError(
-        "has a leading zero (only \"0\" itself may start with 0)");
-  }
-  if (too_large) return absl::InvalidArgumentError(kTooLarge);
-  return value;
-}
-
 absl::StatusOr<uint32_t> ParsePort(absl::string_view port) {
   absl::StatusOr<uint32_t> value = ParseU32(port);
   // Only the error paths build the message.
   auto error = [port](absl::string_view what) {
     return absl::InvalidArgumentError(
-        absl::StrCat("PORT \"", EscapeForMessage(port), "\" ", what));
+        absl::StrCat("PORT ", Quoted(port), " ", what));
   };
   if (!value.ok()) {
     return error(absl::StrCat(value.status().message(),
-                              value.status().message() == kTooLarge
+                              value.status().message() == kU32TooLarge
                                   ? ": ports are 1..4294967294"
                                   : ""));
   }
@@ -553,6 +653,43 @@ absl::StatusOr<Target> ParseTarget(absl::string_view host,
   absl::StatusOr<uint32_t> port_value = ParsePort(port);
   if (!port_value.ok()) return port_value.status();
   target->port = *port_value;
+  return target;
+}
+
+absl::StatusOr<Target> ParseHostOfKinds(absl::string_view host, uint32_t port,
+                                        absl::Span<const TargetKind> allowed) {
+  // The kind the HOST spells, by its prefix; ".host" is machine/.host.
+  const size_t sep = host.find_first_of("/%");
+  bool known = host == kLocalHost;
+  TargetKind spelled = TargetKind::kMachine;
+  for (const KindSpelling& row : kKinds) {
+    if (!known && sep != absl::string_view::npos &&
+        host.substr(0, sep) == row.prefix) {
+      known = true;
+      spelled = row.kind;
+    }
+  }
+  if (known &&
+      std::find(allowed.begin(), allowed.end(), spelled) == allowed.end()) {
+    std::vector<std::string> forms;
+    for (const TargetKind kind : allowed) {
+      forms.push_back(absl::StrCat(Prefix(kind), "/"));
+    }
+    std::string list = absl::StrJoin(forms, ", ");
+    const size_t last = list.rfind(", ");
+    if (last != std::string::npos) list.replace(last, 2, " or ");
+    return absl::InvalidArgumentError(
+        absl::StrCat("is not allowed there: it must be a ", list, " address"));
+  }
+  absl::StatusOr<Target> target = ParseHost(host);
+  if (!target.ok()) {
+    // ParseHost's messages all start with HostError's prefix.
+    absl::string_view rule = target.status().message();
+    absl::ConsumePrefix(&rule, HostError(host, ""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("is not an address ssh-proxy accepts: ", rule));
+  }
+  target->port = port;
   return target;
 }
 

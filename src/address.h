@@ -39,6 +39,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+#include "src/text.h"
 
 namespace ssh_proxy {
 
@@ -71,6 +73,8 @@ struct Target {
   friend bool operator!=(const Target& a, const Target& b) { return !(a == b); }
 };
 
+// ".host": this host's own sshd, at kLocalHostSocketPath.
+inline constexpr char kLocalHostName[] = ".host";
 // The path `.host` stands for.
 inline constexpr char kLocalHostSocketPath[] = "/run/ssh-unix-local/socket";
 // The longest machine name in bytes (HOST_NAME_MAX on Linux).
@@ -80,14 +84,6 @@ inline constexpr size_t kMaxPathLength = 4095;
 // VMADDR_CID_ANY and VMADDR_PORT_ANY: wildcards that cannot be connected to.
 inline constexpr uint32_t kVsockCidAny = 0xFFFFFFFFu;
 inline constexpr uint32_t kVsockPortAny = 0xFFFFFFFFu;
-
-// ParseU32 parses `text` as U32 (see the grammar above): non-empty ASCII digits
-// only, no leading zero unless `text` is "0", value at most 4294967295. On
-// success returns the value; on failure returns InvalidArgument whose message
-// says which rule `text` broke, the first of: empty, a byte that is not a digit
-// (and its offset), a leading zero, too large. The message does not name the
-// field, so callers can prefix it.
-absl::StatusOr<uint32_t> ParseU32(absl::string_view text);
 
 // ParsePort parses PORT. On success returns a value in 1..4294967294. On
 // failure returns InvalidArgument with a one-line message that starts with
@@ -101,6 +97,17 @@ absl::StatusOr<uint32_t> ParsePort(absl::string_view port);
 // canonical spelling ("did you mean unix/run/x?"). HOST is checked first.
 absl::StatusOr<Target> ParseTarget(absl::string_view host,
                                    absl::string_view port);
+
+// ParseHostOfKinds parses `host` as HOST for a place that allows only the
+// kinds in `allowed` (".host" counts as kMachine: it is machined's name for
+// the host), with `port` as the target's PORT. On success returns the target.
+// On failure returns InvalidArgument whose message is written to follow the
+// value, which the caller shows its own way (no `HOST "..."` prefix): "is not
+// allowed there: it must be a unix/, vsock/ or vsock-mux/ address" for a kind
+// outside `allowed`, else "is not an address ssh-proxy accepts: " and the
+// rule the grammar says was broken.
+absl::StatusOr<Target> ParseHostOfKinds(absl::string_view host, uint32_t port,
+                                        absl::Span<const TargetKind> allowed);
 
 // FormatHost returns the canonical HOST string of `target` (always with "/" as
 // SEP, CIDs as numbers, ".host" as its unix/ form). For any target returned by
@@ -130,11 +137,6 @@ std::string SshConfigHostPatterns();
 // a HOST prefix) names the first rule broken, reading from the left, with the
 // length checked last as systemd does.
 absl::Status CheckMachineName(absl::string_view name);
-
-// EscapeForMessage returns `bytes` with every byte outside 0x20..0x7e, and '"'
-// and '\\', escaped C-style, so that hostile input stays on one printable line
-// in an error message.
-std::string EscapeForMessage(absl::string_view bytes);
 
 }  // namespace ssh_proxy
 

@@ -10,7 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
-#include "src/address.h"
+#include "src/text.h"
 #include "src/version.h"
 
 namespace ssh_proxy {
@@ -26,10 +26,6 @@ struct Unit {
 };
 constexpr Unit kUnits[] = {
     {"ms", 1}, {"s", 1000}, {"m", 60 * 1000}, {"h", 60 * 60 * 1000}};
-
-std::string Quoted(absl::string_view arg) {
-  return absl::StrCat("\"", EscapeForMessage(arg), "\"");
-}
 
 absl::Status UsageError(absl::string_view what) {
   return absl::InvalidArgumentError(
@@ -83,10 +79,150 @@ absl::StatusOr<int64_t> ParseDuration(absl::string_view text) {
   return ms;
 }
 
-absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& args) {
+namespace {
+
+// The options, one row each: ParseCommandLine reads every name from here.
+enum class Flag {
+  kHelp,
+  kVersion,
+  kDryRun,
+  kVerbose,
+  kFdPass,
+  kRelay,
+  kTimeout
+};
+struct OptionSpec {
+  absl::string_view name;  // After "--".
+  char short_name;         // After "-", or 0 for none.
+  bool takes_value;        // "--name=VALUE" or "--name VALUE".
+  Flag flag;
+};
+constexpr OptionSpec kOptionSpecs[] = {
+    {"help", 'h', false, Flag::kHelp},
+    {"version", 0, false, Flag::kVersion},
+    {"dry-run", 0, false, Flag::kDryRun},
+    {"verbose", 'v', false, Flag::kVerbose},
+    {"fdpass", 0, false, Flag::kFdPass},
+    {"relay", 0, false, Flag::kRelay},
+    {"timeout", 0, true, Flag::kTimeout},
+};
+
+const OptionSpec* FindLong(absl::string_view name) {
+  for (const OptionSpec& spec : kOptionSpecs) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+const OptionSpec* FindShort(char name) {
+  for (const OptionSpec& spec : kOptionSpecs) {
+    if (spec.short_name != 0 && spec.short_name == name) return &spec;
+  }
+  return nullptr;
+}
+
+// The parser's state between arguments.
+struct ParseState {
   Options options;
-  std::vector<const std::string*> operands;
   bool timeout_seen = false;
+};
+
+// ApplyFlag records `spec` (with `value` for --timeout) in `state`. Returns
+// InvalidArgument for a repeated --timeout, a bad duration or --fdpass with
+// --relay.
+absl::Status ApplyFlag(const OptionSpec& spec, absl::string_view value,
+                       ParseState* state) {
+  Options& options = state->options;
+  switch (spec.flag) {
+    case Flag::kHelp:
+      options.action = Options::Action::kHelp;
+      return absl::OkStatus();
+    case Flag::kVersion:
+      options.action = Options::Action::kVersion;
+      return absl::OkStatus();
+    case Flag::kDryRun:
+      options.dry_run = true;
+      return absl::OkStatus();
+    case Flag::kVerbose:
+      options.verbose = true;
+      return absl::OkStatus();
+    case Flag::kFdPass:
+    case Flag::kRelay: {
+      const Options::Mode mode = spec.flag == Flag::kFdPass
+                                     ? Options::Mode::kFdPass
+                                     : Options::Mode::kRelay;
+      if (options.mode != Options::Mode::kAuto && options.mode != mode) {
+        return UsageError("options --fdpass and --relay exclude each other");
+      }
+      options.mode = mode;
+      return absl::OkStatus();
+    }
+    case Flag::kTimeout: {
+      absl::StatusOr<int64_t> ms = ParseDuration(value);
+      if (!ms.ok()) {
+        return UsageError(
+            absl::StrCat("option --timeout: ", ms.status().message()));
+      }
+      options.timeout_ms = *ms;
+      return absl::OkStatus();
+    }
+  }
+  return absl::InternalError("not a Flag");  // -Werror=switch names them all.
+}
+
+// ParseShortFlags applies the bundled short flags of `arg` ("-v", "-vh").
+absl::Status ParseShortFlags(const std::string& arg, ParseState* state) {
+  for (size_t j = 1; j < arg.size(); ++j) {
+    const OptionSpec* spec = FindShort(arg[j]);
+    if (spec == nullptr) {
+      return UsageError(absl::StrCat("unknown option \"-",
+                                     EscapeForMessage(arg.substr(j, 1)),
+                                     "\" in ", Quoted(arg)));
+    }
+    absl::Status applied = ApplyFlag(*spec, "", state);
+    if (!applied.ok()) return applied;
+    // -h ends parsing: what follows is ignored.
+    if (state->options.action != Options::Action::kRun) break;
+  }
+  return absl::OkStatus();
+}
+
+// ParseLongOption applies `args[*i]`, a "--name" or "--name=value"; a value
+// given as the next argument advances `*i`.
+absl::Status ParseLongOption(const std::vector<std::string>& args, size_t* i,
+                             ParseState* state) {
+  const std::string& arg = args[*i];
+  const absl::string_view body = absl::string_view(arg).substr(2);
+  const size_t eq = body.find('=');
+  const absl::string_view name = body.substr(0, eq);
+  const bool has_value = eq != absl::string_view::npos;
+  const OptionSpec* spec = FindLong(name);
+  if (spec == nullptr) {
+    return UsageError(absl::StrCat("unknown option ", Quoted(arg)));
+  }
+  if (!spec->takes_value) {
+    if (has_value) {
+      return UsageError(
+          absl::StrCat("option --", name, " takes no value: ", Quoted(arg)));
+    }
+    return ApplyFlag(*spec, "", state);
+  }
+  if (state->timeout_seen) {
+    return UsageError("option --timeout given more than once");
+  }
+  state->timeout_seen = true;
+  if (has_value) return ApplyFlag(*spec, body.substr(eq + 1), state);
+  if (*i + 1 >= args.size()) {
+    return UsageError("option --timeout needs a value, like --timeout=5s");
+  }
+  return ApplyFlag(*spec, args[++*i], state);
+}
+
+}  // namespace
+
+absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& args) {
+  ParseState state;
+  std::vector<const std::string*> operands;
   bool options_ended = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -98,75 +234,11 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& args) {
       options_ended = true;
       continue;
     }
-    if (arg[1] != '-') {
-      // Bundled short flags: "-v", "-vh".
-      for (size_t j = 1; j < arg.size(); ++j) {
-        if (arg[j] == 'h') {
-          options.action = Options::Action::kHelp;
-          return options;
-        }
-        if (arg[j] != 'v') {
-          return UsageError(absl::StrCat("unknown option \"-",
-                                         EscapeForMessage(arg.substr(j, 1)),
-                                         "\" in ", Quoted(arg)));
-        }
-        options.verbose = true;
-      }
-      continue;
-    }
-    const absl::string_view body = absl::string_view(arg).substr(2);
-    const size_t eq = body.find('=');
-    const absl::string_view name = body.substr(0, eq);
-    const bool has_value = eq != absl::string_view::npos;
-    if (name == "timeout") {
-      if (timeout_seen) {
-        return UsageError("option --timeout given more than once");
-      }
-      timeout_seen = true;
-      absl::string_view value;
-      if (has_value) {
-        value = body.substr(eq + 1);
-      } else if (i + 1 < args.size()) {
-        value = args[++i];
-      } else {
-        return UsageError("option --timeout needs a value, like --timeout=5s");
-      }
-      absl::StatusOr<int64_t> ms = ParseDuration(value);
-      if (!ms.ok()) {
-        return UsageError(
-            absl::StrCat("option --timeout: ", ms.status().message()));
-      }
-      options.timeout_ms = *ms;
-      continue;
-    }
-    const bool is_flag = name == "help" || name == "version" ||
-                         name == "dry-run" || name == "verbose" ||
-                         name == "fdpass" || name == "relay";
-    if (!is_flag) {
-      return UsageError(absl::StrCat("unknown option ", Quoted(arg)));
-    }
-    if (has_value) {
-      return UsageError(
-          absl::StrCat("option --", name, " takes no value: ", Quoted(arg)));
-    }
-    if (name == "help") {
-      options.action = Options::Action::kHelp;
-      return options;
-    }
-    if (name == "version") {
-      options.action = Options::Action::kVersion;
-      return options;
-    }
-    if (name == "fdpass" || name == "relay") {
-      const Options::Mode mode =
-          name == "fdpass" ? Options::Mode::kFdPass : Options::Mode::kRelay;
-      if (options.mode != Options::Mode::kAuto && options.mode != mode) {
-        return UsageError("options --fdpass and --relay exclude each other");
-      }
-      options.mode = mode;
-    }
-    if (name == "dry-run") options.dry_run = true;
-    if (name == "verbose") options.verbose = true;
+    absl::Status parsed = arg[1] != '-' ? ParseShortFlags(arg, &state)
+                                        : ParseLongOption(args, &i, &state);
+    if (!parsed.ok()) return parsed;
+    // -h, --help and --version return at once, ignoring what follows.
+    if (state.options.action != Options::Action::kRun) return state.options;
   }
   if (operands.empty()) {
     return UsageError("missing HOST and PORT");
@@ -179,51 +251,9 @@ absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& args) {
     return UsageError(absl::StrCat("unexpected argument ", Quoted(*operands[2]),
                                    " after HOST and PORT"));
   }
-  options.host = *operands[0];
-  options.port = *operands[1];
-  return options;
-}
-
-std::string UsageText() {
-  // The HOST forms come from the grammar's own table (address.cc).
-  return absl::StrCat(
-      R"(Usage: ssh-proxy [OPTIONS] HOST PORT
-
-Connects to HOST and hands the connected socket to ssh (ProxyUseFdpass yes),
-or, when stdout is not a socket, relays stdin and stdout to it.
-
-HOST:
-)",
-      HostHelp(),
-      R"(PORT: the vsock port, 1..4294967294 (checked for every form, unused by unix).
-
-Options:
-  -h, --help            show this help and exit
-      --version         show the version and exit
-      --dry-run         print the parsed target and exit without connecting
-                        (machine/NAME: the target systemd-machined gives)
-  -v, --verbose         print each step on stderr
-      --fdpass          always pass the connection to ssh (ProxyUseFdpass yes)
-      --relay           always relay stdin/stdout to the connection instead
-                        (default: pass it if stdout is a UNIX socket, else relay)
-      --timeout=DURATION  give up if asking systemd-machined, connecting and
-                        handing the connection over take longer than DURATION
-                        (500ms, 5s, 2m, 1h; default 10s, at most 1h)
-  --                    end of options
-
-ssh_config:
-  Host )",
-      SshConfigHostPatterns(), R"(
-      ProxyCommand /usr/local/libexec/ssh-proxy '%n' %p
-      ProxyUseFdpass yes
-      CheckHostIP no
-
-machine/NAME asks systemd-machined (user scope, then system scope) for the
-machine's vSockCid, else its sshAddress, else an nspawn container's socket.
-
-Exit status: 0 ok, 64 bad usage/HOST/PORT, 69 unavailable, 71 OS error,
-75 timeout, 76 protocol error.
-)");
+  state.options.host = *operands[0];
+  state.options.port = *operands[1];
+  return state.options;
 }
 
 }  // namespace ssh_proxy

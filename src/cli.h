@@ -53,9 +53,6 @@ absl::StatusOr<int64_t> ParseDuration(absl::string_view text);
 // --relay, wrong operand count). HOST and PORT are not validated here.
 absl::StatusOr<Options> ParseCommandLine(const std::vector<std::string>& args);
 
-// UsageText returns the --help text (ends with "\n").
-std::string UsageText();
-
 // kVersionString is what --version prints (without "\n").
 extern const char kVersionString[];
 

@@ -16,93 +16,19 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "src/address.h"
 #include "src/deadline.h"
 #include "src/mux_reply.h"
+#include "src/socket_io.h"
 #include "src/syscalls.h"
+#include "src/text.h"
 #include "src/unique_fd.h"
 
 namespace ssh_proxy {
 namespace {
-
-// ErrnoStatus maps a failed system call to a status: nothing there (69),
-// timeout (75), or an OS error (71).
-absl::Status ErrnoStatus(int err, absl::string_view what) {
-  const std::string message = absl::StrCat(what, ": ", ErrnoText(err));
-  switch (err) {
-    case ENOENT:
-    case ENOTDIR:
-      return absl::NotFoundError(message);
-    case ECONNREFUSED:
-    case ECONNRESET:
-    case EHOSTUNREACH:
-    case ENETUNREACH:
-    case ENODEV:
-      return absl::UnavailableError(message);
-    case ETIMEDOUT:
-      return absl::DeadlineExceededError(message);
-    case EMFILE:
-    case ENFILE:
-    case ENOBUFS:
-    case ENOMEM:
-      return absl::ResourceExhaustedError(message);
-    default:
-      return absl::InternalError(message);
-  }
-}
-
-// The budget of `options` (see ConnectOptions).
-Deadline BudgetOf(Syscalls& sys, const ConnectOptions& options) {
-  return Deadline(sys, options.start_ms, options.timeout_ms);
-}
-
-void Log(const ConnectOptions& options, absl::string_view line) {
-  if (options.log) options.log(line);
-}
-
-// SleepMs waits `ms` milliseconds (or less if interrupted) on the injected
-// poll.
-void SleepMs(Syscalls& sys, int ms) { sys.Poll(nullptr, 0, ms); }
-
-// ConnectSocket connects the non-blocking socket `fd` to `addr` within the
-// deadline.
-absl::Status ConnectSocket(Syscalls& sys, int fd, const struct sockaddr* addr,
-                           socklen_t len, const Deadline& deadline,
-                           absl::string_view name) {
-  const std::string what = absl::StrCat("cannot connect to ", name);
-  for (;;) {
-    if (sys.Connect(fd, addr, len) == 0) return absl::OkStatus();
-    const int err = errno;
-    if (err == EAGAIN) {
-      // AF_UNIX: the listener's backlog is full. Retry until it drains or time
-      // is up.
-      const int remaining = deadline.RemainingMs();
-      if (remaining == 0) {
-        return absl::DeadlineExceededError(
-            absl::StrCat(what, ": the listener's backlog stayed full for ",
-                         deadline.TimeoutText()));
-      }
-      SleepMs(sys, std::min(remaining, 5));
-      continue;
-    }
-    if (err != EINPROGRESS && err != EALREADY && err != EINTR) {
-      return ErrnoStatus(err, what);
-    }
-    // In progress (vsock), or interrupted: the connect goes on; wait for its
-    // result.
-    absl::Status ready = WaitFor(sys, fd, POLLOUT, deadline, what);
-    if (!ready.ok()) return ready;
-    int so_error = 0;
-    socklen_t so_len = sizeof(so_error);
-    if (sys.GetSockOpt(fd, SOL_SOCKET, SO_ERROR, &so_error, &so_len) != 0) {
-      return ErrnoStatus(errno, absl::StrCat(what, ": getsockopt(SO_ERROR)"));
-    }
-    if (so_error == 0) return absl::OkStatus();
-    return ErrnoStatus(so_error, what);
-  }
-}
 
 // SetBlocking clears O_NONBLOCK: ssh gets a socket as a plain connect() would
 // have made it.
@@ -115,14 +41,6 @@ absl::Status SetBlocking(Syscalls& sys, int fd, absl::string_view name) {
   return absl::OkStatus();
 }
 
-// FillSunPath sets `addr` to the AF_UNIX address `path` (which must fit).
-socklen_t FillSunPath(struct sockaddr_un* addr, absl::string_view path) {
-  std::memset(addr, 0, sizeof(*addr));
-  addr->sun_family = AF_UNIX;
-  std::memcpy(addr->sun_path, path.data(), path.size());
-  return sizeof(*addr);
-}
-
 // ConnectThroughDirectory connects `fd` to `path`, whose last component fits
 // sun_path, by making the socket's directory the working directory for the
 // connect and restoring the old one after it: for long paths when /proc is
@@ -130,7 +48,8 @@ socklen_t FillSunPath(struct sockaddr_un* addr, absl::string_view path) {
 absl::Status ConnectThroughDirectory(Syscalls& sys, int fd,
                                      const std::string& path,
                                      const Deadline& deadline,
-                                     absl::string_view name) {
+                                     absl::string_view name,
+                                     int* failed_errno) {
   const size_t slash = path.rfind('/');  // The grammar's paths are absolute.
   const std::string dir = slash == 0 ? "/" : path.substr(0, slash);
   const std::string base = path.substr(slash + 1);
@@ -159,7 +78,8 @@ absl::Status ConnectThroughDirectory(Syscalls& sys, int fd,
   }
   const socklen_t len = FillSunPath(&addr, base);
   absl::Status status = ConnectSocket(
-      sys, fd, reinterpret_cast<struct sockaddr*>(&addr), len, deadline, name);
+      sys, fd, reinterpret_cast<struct sockaddr*>(&addr), len, deadline,
+      absl::StrCat("cannot connect to ", name), failed_errno);
   if (sys.Fchdir(old_cwd.get()) != 0) {
     return ErrnoStatus(errno,
                        absl::StrCat("cannot connect to ", name,
@@ -168,10 +88,13 @@ absl::Status ConnectThroughDirectory(Syscalls& sys, int fd,
   return status;
 }
 
-absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path,
-                                     const Deadline& deadline,
-                                     const ConnectOptions& options,
-                                     Syscalls& sys, absl::string_view name) {
+// ConnectUnixPath connects an AF_UNIX socket to `path` (see Connect). When a
+// connect itself fails, its errno is stored in `*failed_errno`.
+absl::StatusOr<UniqueFd> ConnectUnixPath(const std::string& path,
+                                         const Deadline& deadline,
+                                         const ConnectOptions& options,
+                                         Syscalls& sys, absl::string_view name,
+                                         int* failed_errno) {
   UniqueFd fd(
       &sys, sys.Socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd.valid()) {
@@ -183,9 +106,9 @@ absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path,
   struct sockaddr_un addr;
   if (path.size() < sizeof(addr.sun_path)) {
     const socklen_t len = FillSunPath(&addr, path);
-    absl::Status status =
-        ConnectSocket(sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
-                      len, deadline, name);
+    absl::Status status = ConnectSocket(
+        sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr), len, deadline,
+        absl::StrCat("cannot connect to ", name), failed_errno);
     if (!status.ok()) return status;
     return fd;
   }
@@ -194,27 +117,153 @@ absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path,
   // same inode at any path length.
   UniqueFd inode(&sys, sys.Open(path.c_str(), O_PATH | O_CLOEXEC));
   if (!inode.valid()) {
-    return ErrnoStatus(errno, absl::StrCat("cannot open ", name, " (O_PATH)"));
+    // Reported as a short path's connect would report it.
+    *failed_errno = errno;
+    return ErrnoStatus(*failed_errno, absl::StrCat("cannot connect to ", name,
+                                                   ": open(O_PATH)"));
   }
   const std::string proc = absl::StrCat("/proc/self/fd/", inode.get());
-  Log(options,
-      absl::StrCat("path is ", path.size(),
-                   " bytes, longer than sun_path: connecting via ", proc));
+  options.Log(absl::StrCat("path is ", path.size(),
+                           " bytes, longer than sun_path: connecting via ",
+                           proc));
   const socklen_t len = FillSunPath(&addr, proc);
-  absl::Status status =
-      ConnectSocket(sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
-                    len, deadline, name);
+  absl::Status status = ConnectSocket(
+      sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr), len, deadline,
+      absl::StrCat("cannot connect to ", name), failed_errno);
   if (status.ok()) return fd;
   // The O_PATH open just found the socket, so ENOENT here means the magic link
   // is missing (/proc not mounted), not the socket: never report a live socket
   // as missing.
   if (status.code() != absl::StatusCode::kNotFound) return status;
-  Log(options, absl::StrCat(proc,
-                            " does not exist (/proc not mounted?): "
-                            "connecting through the socket's directory"));
-  status = ConnectThroughDirectory(sys, fd.get(), path, deadline, name);
+  options.Log(absl::StrCat(proc,
+                           " does not exist (/proc not mounted?): "
+                           "connecting through the socket's directory"));
+  *failed_errno = 0;
+  status = ConnectThroughDirectory(sys, fd.get(), path, deadline, name,
+                                   failed_errno);
   if (!status.ok()) return status;
   return fd;
+}
+
+// FileTypeName names the type of a file that is not a socket ("a regular
+// file"), or returns "" for a socket.
+absl::string_view FileTypeName(mode_t mode) {
+  if (S_ISSOCK(mode)) return "";
+  if (S_ISREG(mode)) return "a regular file";
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO (named pipe)";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISLNK(mode)) return "a symlink";
+  return "not a socket";
+}
+
+// StatPath opens `path` with O_PATH (plus `extra_flags`) and fstats it: the
+// two calls the connect stage may make (sandbox.h), where stat(2) is not.
+// Returns 0, or -1 with errno set.
+int StatPath(Syscalls& sys, const std::string& path, int extra_flags,
+             struct stat* st) {
+  UniqueFd fd(&sys, sys.Open(path.c_str(), O_PATH | O_CLOEXEC | extra_flags));
+  if (!fd.valid()) return -1;
+  return sys.Fstat(fd.get(), st);
+}
+
+// OwnerText is " (owner uid U, gid G, mode 0MMM)", for a permission hint.
+std::string OwnerText(const struct stat& st) {
+  const unsigned mode = st.st_mode & 07777;
+  const std::string special = (mode >> 9) != 0 ? absl::StrCat(mode >> 9) : "";
+  return absl::StrCat(" (owner uid ", st.st_uid, ", gid ", st.st_gid,
+                      ", mode 0", special, (mode >> 6) & 7, (mode >> 3) & 7,
+                      mode & 7, ")");
+}
+
+// WhatIsThere returns, for a unix `path` whose connect failed with
+// ECONNREFUSED or ENOENT, what is at `path` when that explains the failure
+// better than the errno: "/x is a regular file, not a socket", "/x is a
+// symlink to a directory, not a socket", "/x is a symlink to a missing file".
+// Returns "" when `path` is a socket (or a symlink to one) or does not exist.
+std::string WhatIsThere(Syscalls& sys, const std::string& path) {
+  struct stat st;
+  if (StatPath(sys, path, O_NOFOLLOW, &st) != 0) return "";
+  if (!S_ISLNK(st.st_mode)) {
+    const absl::string_view type = FileTypeName(st.st_mode);
+    if (type.empty()) return "";
+    return absl::StrCat(EscapeForMessage(path), " is ", type, ", not a socket");
+  }
+  if (StatPath(sys, path, 0, &st) != 0) {
+    const int err = errno;
+    if (err == ENOENT) {
+      return absl::StrCat(EscapeForMessage(path),
+                          " is a symlink to a missing file");
+    }
+    return absl::StrCat(
+        EscapeForMessage(path),
+        " is a symlink that cannot be followed: ", ErrnoText(err));
+  }
+  const absl::string_view type = FileTypeName(st.st_mode);
+  if (type.empty()) return "";
+  return absl::StrCat(EscapeForMessage(path), " is a symlink to ", type,
+                      ", not a socket");
+}
+
+// WhoDenies returns, for a unix `path` whose connect failed with EACCES, what
+// denies it: the first directory on the way without search permission, or the
+// socket itself (no write permission), with its owner and mode. Each prefix is
+// opened with O_PATH, which needs search permission on the directories above
+// it only. Returns "" if no prefix is denied (the cause is elsewhere, such as
+// an LSM), or if the path is deeper than kMaxDiagnosedDepth directories: the
+// walk costs three system calls a level, and a 4095-byte path can have 2047.
+constexpr int kMaxDiagnosedDepth = 64;
+std::string WhoDenies(Syscalls& sys, const std::string& path) {
+  if (std::count(path.begin(), path.end(), '/') > kMaxDiagnosedDepth) {
+    return "";
+  }
+  std::string parent = "/";
+  size_t at = 1;
+  for (;;) {
+    const size_t slash = path.find('/', at);
+    const std::string prefix =
+        slash == std::string::npos ? path : path.substr(0, slash);
+    struct stat st;
+    if (StatPath(sys, prefix, 0, &st) != 0) {
+      if (errno != EACCES) return "";
+      struct stat parent_st;
+      const std::string owner =
+          StatPath(sys, parent, 0, &parent_st) == 0 ? OwnerText(parent_st) : "";
+      return absl::StrCat("no search permission on the directory ",
+                          EscapeForMessage(parent), owner);
+    }
+    if (slash == std::string::npos) {
+      return absl::StrCat("no write permission on the socket ",
+                          EscapeForMessage(path), OwnerText(st));
+    }
+    parent = prefix;
+    at = slash + 1;
+  }
+}
+
+// ConnectUnix is ConnectUnixPath with a diagnosis of the first-day failures: a
+// path that is no socket (a file, a directory, a FIFO, a symlink to one), and
+// a permission denied on the socket or on a directory on the way. The status
+// code (so the exit code) stays the errno's.
+absl::StatusOr<UniqueFd> ConnectUnix(const std::string& path,
+                                     const Deadline& deadline,
+                                     const ConnectOptions& options,
+                                     Syscalls& sys, absl::string_view name) {
+  int failed = 0;
+  absl::StatusOr<UniqueFd> fd =
+      ConnectUnixPath(path, deadline, options, sys, name, &failed);
+  if (fd.ok()) return fd;
+  std::string why;
+  if (failed == ECONNREFUSED || failed == ENOENT) {
+    why = WhatIsThere(sys, path);
+  } else if (failed == EACCES) {
+    const std::string who = WhoDenies(sys, path);
+    if (!who.empty()) why = absl::StrCat("permission denied: ", who);
+  }
+  if (why.empty()) return fd.status();
+  return absl::Status(fd.status().code(),
+                      absl::StrCat("cannot connect to ", name, ": ", why));
 }
 
 absl::StatusOr<UniqueFd> ConnectVsock(const Target& target,
@@ -250,35 +299,12 @@ absl::StatusOr<UniqueFd> ConnectVsock(const Target& target,
   addr.svm_family = AF_VSOCK;
   addr.svm_cid = target.cid;
   addr.svm_port = target.port;
-  Log(options, absl::StrCat("connect timeout set to ", remaining, "ms"));
-  absl::Status status =
-      ConnectSocket(sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
-                    sizeof(addr), deadline, name);
+  options.Log(absl::StrCat("connect timeout set to ", remaining, "ms"));
+  absl::Status status = ConnectSocket(
+      sys, fd.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof(addr),
+      deadline, absl::StrCat("cannot connect to ", name), nullptr);
   if (!status.ok()) return status;
   return fd;
-}
-
-// SendAll writes `data` to the non-blocking socket `fd`, through short writes
-// and EINTR/EAGAIN.
-absl::Status SendAll(Syscalls& sys, int fd, absl::string_view data,
-                     const Deadline& deadline, absl::string_view what) {
-  while (!data.empty()) {
-    const ssize_t n =
-        sys.Send(fd, data.data(), data.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n >= 0) {
-      data.remove_prefix(static_cast<size_t>(n));
-      continue;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN) {
-      absl::Status ready = WaitFor(sys, fd, POLLOUT, deadline, what);
-      if (!ready.ok()) return ready;
-      continue;
-    }
-    if (errno == EPIPE) errno = ECONNRESET;  // The multiplexer closed on us.
-    return ErrnoStatus(errno, what);
-  }
-  return absl::OkStatus();
 }
 
 // MuxHandshake sends "CONNECT <port>\n" and reads the reply exactly through its
@@ -291,9 +317,10 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
   const std::string command = absl::StrCat("CONNECT ", target.port, "\n");
   absl::Status sent =
       SendAll(sys, fd, command, deadline,
-              absl::StrCat("cannot send CONNECT to the multiplexer of ", name));
+              absl::StrCat("cannot send CONNECT to the multiplexer of ", name),
+              "the multiplexer");
   if (!sent.ok()) return sent;
-  Log(options, absl::StrCat("sent CONNECT ", target.port));
+  options.Log(absl::StrCat("sent CONNECT ", target.port));
 
   const std::string what =
       absl::StrCat("no reply from the multiplexer of ", name);
@@ -305,10 +332,9 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
       if (parser.received().empty()) return ready;
       // Show what did arrive, keeping the code: a timeout stays a timeout (75),
       // a failed poll an OS error (71).
-      return absl::Status(
-          ready.code(),
-          absl::StrCat(ready.message(), " (received \"",
-                       EscapeForMessage(parser.received()), "\")"));
+      return absl::Status(ready.code(),
+                          absl::StrCat(ready.message(), " (received ",
+                                       Quoted(parser.received()), ")"));
     }
     // Peek, let the parser decide how many bytes belong to the reply, then
     // consume exactly those: the guest's first bytes (sshd's banner) often
@@ -330,17 +356,35 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
       }
       return absl::DataLossError(
           absl::StrCat("protocol error from the multiplexer of ", name,
-                       ": connection closed in the middle of the reply \"",
-                       EscapeForMessage(parser.received()), "\""));
+                       ": connection closed in the middle of the reply ",
+                       Quoted(parser.received())));
     }
     if (n < 0) return ErrnoStatus(errno, absl::StrCat(what, ": recv"));
     size_t consumed = 0;
     const MuxReplyParser::State state =
         parser.Feed(absl::string_view(buf, static_cast<size_t>(n)), &consumed);
     if (state == MuxReplyParser::State::kError) {
+      const absl::string_view segment(buf, static_cast<size_t>(n));
+      if (absl::StartsWith(segment, "SSH-")) {
+        // vsock-mux/ pointed at an sshd's own socket: a first-day mistake.
+        // Peek again for more of the banner than the reply's 14 bytes.
+        char line[80];
+        const ssize_t got =
+            sys.Recv(fd, line, sizeof(line), MSG_PEEK | MSG_DONTWAIT);
+        absl::string_view banner =
+            got > n ? absl::string_view(line, static_cast<size_t>(got))
+                    : segment;
+        banner = banner.substr(0, banner.find_first_of("\r\n"));
+        return absl::DataLossError(absl::StrCat(
+            "protocol error from the multiplexer of ", name,
+            ": it answered with an SSH banner (", Quoted(banner),
+            "): this looks like an sshd, not a multiplexer (for an sshd on a "
+            "UNIX socket, write unix/",
+            EscapeForMessage(absl::string_view(target.path).substr(1)), ")"));
+      }
       return absl::DataLossError(absl::StrCat(
           "protocol error from the multiplexer of ", name, ": ", parser.error(),
-          " in reply \"", EscapeForMessage(parser.received()), "\""));
+          " in reply ", Quoted(parser.received())));
     }
     // Consume what the parser took. These bytes were just peeked, so they are
     // queued: a short read here would mean another reader on our socket.
@@ -356,7 +400,7 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
       done += static_cast<size_t>(r);
     }
     if (state == MuxReplyParser::State::kOk) {
-      Log(options, absl::StrCat("multiplexer replied OK ", parser.port()));
+      options.Log(absl::StrCat("multiplexer replied OK ", parser.port()));
       return absl::OkStatus();
     }
   }
@@ -385,6 +429,19 @@ absl::StatusOr<UniqueFd> OpenSocket(const Target& target,
       absl::StrCat("cannot connect to ", name, ": unknown kind of target"));
 }
 
+// IsLocalHost says whether `target` is this host's own sshd socket, which
+// ".host" and "machine/.host" name.
+bool IsLocalHost(const Target& target) {
+  return target.kind == TargetKind::kUnix &&
+         target.path == kLocalHostSocketPath;
+}
+
+// Where .host's socket comes from, for when it is not there.
+constexpr absl::string_view kLocalHostHint =
+    "this host's sshd listens there only through systemd's "
+    "sshd-unix-local.socket (made by systemd-ssh-generator, systemd 256 and "
+    "later; Debian 12 has 252)";
+
 // What every "cannot pass the fd" error tells the user to do.
 constexpr absl::string_view kHint =
     "ssh-proxy passes the connection back to ssh, so ssh_config needs "
@@ -396,6 +453,9 @@ std::string TargetName(const Target& target) {
   const std::string host = EscapeForMessage(FormatHost(target));
   switch (target.kind) {
     case TargetKind::kUnix:
+      if (IsLocalHost(target))
+        return absl::StrCat(kLocalHostName, " (", host, ")");
+      return host;
     case TargetKind::kMachine:
       return host;
     case TargetKind::kVsock:
@@ -407,13 +467,22 @@ std::string TargetName(const Target& target) {
 
 absl::StatusOr<UniqueFd> Connect(const Target& target,
                                  const ConnectOptions& options, Syscalls& sys) {
-  const Deadline deadline = BudgetOf(sys, options);
+  const Deadline deadline = options.Budget(sys);
   const std::string name = TargetName(target);
-  Log(options, absl::StrCat("connecting to ", name, " (timeout ",
-                            deadline.TimeoutText(), ")"));
+  options.Log(absl::StrCat("connecting to ", name, " (timeout ",
+                           deadline.TimeoutText(), ")"));
   absl::StatusOr<UniqueFd> fd =
       OpenSocket(target, deadline, options, sys, name);
-  if (!fd.ok()) return fd.status();
+  if (!fd.ok()) {
+    const absl::StatusCode code = fd.status().code();
+    if (IsLocalHost(target) && (code == absl::StatusCode::kNotFound ||
+                                code == absl::StatusCode::kUnavailable)) {
+      // The first thing a user of .host meets on a system without it.
+      return absl::Status(
+          code, absl::StrCat(fd.status().message(), "; ", kLocalHostHint));
+    }
+    return fd.status();
+  }
   if (fd->get() <= STDERR_FILENO) {
     // One of fds 0-2 was closed when we started: our own output or ssh's
     // stdio would go into the connection. main() prevents it
@@ -422,7 +491,7 @@ absl::StatusOr<UniqueFd> Connect(const Target& target,
         absl::StrCat("cannot connect to ", name, ": the connection got fd ",
                      fd->get(), ", a standard descriptor that was closed"));
   }
-  Log(options, "connected");
+  options.Log("connected");
   if (options.after_connect) {
     absl::Status after = options.after_connect();
     if (!after.ok()) return after;
@@ -490,7 +559,7 @@ absl::Status HandOff(int out_fd, int fd, const Target& target,
   cmsg->cmsg_len = CMSG_LEN(sizeof(int));
   std::memcpy(CMSG_DATA(cmsg), &fd, sizeof(int));
 
-  const Deadline deadline = BudgetOf(sys, options);
+  const Deadline deadline = options.Budget(sys);
   for (;;) {
     // MSG_DONTWAIT, not O_NONBLOCK: stdout's file status flags are shared with
     // ssh. A blocking sendmsg on a full socket nobody reads would never end.

@@ -30,25 +30,18 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "src/address.h"
+#include "src/deadline.h"
 #include "src/syscalls.h"
 #include "src/timeouts.h"
 #include "src/unique_fd.h"
 
 namespace ssh_proxy {
 
-struct ConnectOptions {
-  // The time budget: every step (connect, for vsock-mux the complete reply,
-  // and HandOff) must finish within this many milliseconds, counted from
-  // `start_ms`. Must be positive.
-  int64_t timeout_ms = kDefaultTimeoutMs;
-  // When the budget started, on Syscalls::NowMs's clock; -1 means "when
-  // Connect (or HandOff) is called". main() sets it once, so that connecting
-  // and handing off share one --timeout.
-  int64_t start_ms = -1;
-  // If set, receives one line per step (without "\n") for -v.
-  std::function<void(absl::string_view)> log;
+// ConnectOptions is the run's context (deadline.h: the one --timeout budget,
+// counted from start_ms, and the -v log) and the hook Connect adds.
+struct ConnectOptions : RunContext {
   // If set, Connect calls it once, right after the socket is connected and
-  // before anything is sent or received on it (main() confines the process
+  // before anything is sent or received on it (Run confines the process
   // there: sandbox.h). An error from it is Connect's error, and the socket is
   // closed.
   std::function<absl::Status()> after_connect;
@@ -62,21 +55,30 @@ std::string TargetName(const Target& target);
 // Connect opens a SOCK_STREAM connection to `target`:
 //   unix:      AF_UNIX connect to target.path. A path that does not fit
 //              sun_path connects through an O_PATH fd of the socket and
-//              /proc/self/fd/N (works up to 4095 bytes).
+//              /proc/self/fd/N (works up to 4095 bytes). If /proc is not
+//              mounted (the magic link is missing), the connect goes through
+//              the socket's directory as the working directory instead
+//              (restored afterwards), when the last path component fits
+//              sun_path; otherwise it fails with an OS error (71) saying that
+//              /proc is needed. A live socket is never reported as missing.
+//              When the connect fails, the message says what is at the path
+//              if that explains it (a regular file, a directory, a FIFO, a
+//              symlink to one, a dangling symlink), or, for EACCES, which
+//              directory or socket denies it, with its owner and mode; the
+//              status code stays the errno's.
 //   vsock:     AF_VSOCK connect to (cid, port), with
 //              SO_VM_SOCKETS_CONNECT_TIMEOUT set to the remaining timeout
 //              instead of the kernel's 2 s.
 //   machine:   refused (Internal): ResolveMachine (machine.h) first.
-//   vsock-mux: AF_UNIX connect to target.path, one write of
-//              "CONNECT <port>\n", then the reply "OK <u32>\n" (mux_reply.h)
-//              read exactly through its "\n": bytes the guest sent after it
-//              stay in the socket.
-//              If /proc is not mounted (the magic link is missing), the
-//              connect goes through the socket's directory as the working
-//              directory instead (restored afterwards), when the last path
-//              component fits sun_path; otherwise it fails with an OS error
-//              (71) saying that /proc is needed. A live socket is never
-//              reported as missing.
+//   vsock-mux: as unix (long paths and the diagnosis included), then one
+//              write of "CONNECT <port>\n" and the reply "OK <u32>\n"
+//              (mux_reply.h) read exactly through its "\n": bytes the guest
+//              sent after it stay in the socket. A reply that starts with an
+//              SSH banner is a protocol error (76) saying that the path looks
+//              like an sshd, not a multiplexer.
+// A ".host" target (kLocalHostSocketPath) that is missing or refuses adds
+// where that socket comes from (systemd's sshd-unix-local.socket) to the
+// message.
 // options.after_connect, if set, runs once the socket is connected (after the
 // fchdir back, for a long path without /proc), before the multiplexer's
 // handshake and before SetBlocking.

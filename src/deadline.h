@@ -6,11 +6,13 @@
 #define SSH_PROXY_SRC_DEADLINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "src/syscalls.h"
+#include "src/timeouts.h"
 
 namespace ssh_proxy {
 
@@ -30,6 +32,30 @@ class Deadline {
   Syscalls& sys_;
   const int64_t end_ms_;
   const int64_t timeout_ms_;
+};
+
+// RunContext is what every step of a run shares: the one --timeout budget and
+// the -v log. Run (run.h) builds it once; the resolver (machine.h) takes it as
+// it is, the connector (connector.h) with the hook it adds.
+struct RunContext {
+  // The time budget: every step must finish within this many milliseconds,
+  // counted from `start_ms`. Must be positive.
+  int64_t timeout_ms = kDefaultTimeoutMs;
+  // When the budget started, on Syscalls::NowMs's clock; -1 means "when the
+  // step is called". Run sets it once, so that every step shares one
+  // --timeout.
+  int64_t start_ms = -1;
+  // If set, receives one line per step (without "\n") for -v.
+  std::function<void(absl::string_view)> log;
+
+  // Log passes `line` to `log`, if set.
+  void Log(absl::string_view line) const {
+    if (log) log(line);
+  }
+  // Budget returns the deadline of this context on `sys`'s clock.
+  Deadline Budget(Syscalls& sys) const {
+    return Deadline(sys, start_ms, timeout_ms);
+  }
 };
 
 // WaitFor polls `fd` for `events` until it is ready or the deadline passes,

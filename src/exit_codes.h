@@ -16,7 +16,7 @@ inline constexpr int kExitUnavailable =
 inline constexpr int kExitOsError = 71;  // EX_OSERR: a system call failed.
 inline constexpr int kExitTimeout = 75;  // EX_TEMPFAIL: --timeout expired.
 inline constexpr int kExitProtocol =
-    76;  // EX_PROTOCOL: the multiplexer broke protocol.
+    76;  // EX_PROTOCOL: the multiplexer or systemd-machined broke protocol.
 
 // ExitCodeForStatus maps a status to the exit code: OK -> 0; InvalidArgument
 // and FailedPrecondition -> 64; NotFound and Unavailable -> 69;

@@ -20,7 +20,9 @@
 #include "nlohmann/json.hpp"
 #include "src/address.h"
 #include "src/deadline.h"
+#include "src/socket_io.h"
 #include "src/syscalls.h"
+#include "src/text.h"
 #include "src/unique_fd.h"
 
 namespace ssh_proxy {
@@ -32,20 +34,10 @@ constexpr absl::string_view kNoSuchMachine = "io.systemd.Machine.NoSuchMachine";
 // How much of a hostile value a message shows (escaped).
 constexpr size_t kShownBytes = 200;
 
-// Shown returns `bytes` quoted and escaped for a message: "text", or, past
-// kShownBytes bytes, "text..." (N bytes).
-std::string Shown(absl::string_view bytes) {
-  if (bytes.size() <= kShownBytes) {
-    return absl::StrCat("\"", EscapeForMessage(bytes), "\"");
-  }
-  return absl::StrCat("\"", EscapeForMessage(bytes.substr(0, kShownBytes)),
-                      "...\" (", bytes.size(), " bytes)");
-}
-
-// ShownJson returns a JSON value as text for a message (never throws: invalid
-// UTF-8 cannot come out of the parser, and would be replaced anyway).
-std::string ShownJson(const Json& value) {
-  return Shown(value.dump(-1, ' ', false, Json::error_handler_t::replace));
+// JsonText returns a JSON value as compact text (never throws: invalid UTF-8
+// cannot come out of the parser, and would be replaced anyway).
+std::string JsonText(const Json& value) {
+  return value.dump(-1, ' ', false, Json::error_handler_t::replace);
 }
 
 // TypeName returns what `value` is, with its article: "an unsigned integer",
@@ -61,23 +53,6 @@ const char* TypeName(const Json& value) {
   if (value.is_object()) return "an object";
   if (value.is_null()) return "null";
   return "not a JSON value";
-}
-
-void Log(const ConnectOptions& options, absl::string_view line) {
-  if (options.log) options.log(line);
-}
-
-absl::Status OsError(int err, absl::string_view what) {
-  const std::string message = absl::StrCat(what, ": ", ErrnoText(err));
-  switch (err) {
-    case EMFILE:
-    case ENFILE:
-    case ENOBUFS:
-    case ENOMEM:
-      return absl::ResourceExhaustedError(message);
-    default:
-      return absl::InternalError(message);
-  }
 }
 
 // The outcome of connecting to one scope's socket.
@@ -96,63 +71,22 @@ absl::StatusOr<Connection> ConnectMachined(const std::string& path,
   c.fd = UniqueFd(
       &sys, sys.Socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!c.fd.valid()) {
-    return OsError(errno, absl::StrCat(what, ": socket(AF_UNIX)"));
+    return ErrnoStatus(errno, absl::StrCat(what, ": socket(AF_UNIX)"));
   }
   struct sockaddr_un addr;
-  std::memset(&addr, 0, sizeof(addr));
-  addr.sun_family = AF_UNIX;
   // Both paths are far below sun_path's 108 bytes (a uid has 10 digits).
-  std::memcpy(addr.sun_path, path.data(),
-              std::min(path.size(), sizeof(addr.sun_path) - 1));
-  for (;;) {
-    if (sys.Connect(c.fd.get(), reinterpret_cast<struct sockaddr*>(&addr),
-                    sizeof(addr)) == 0) {
-      return c;
-    }
-    const int err = errno;
-    if (err == EINTR) continue;
-    if (err == EAGAIN) {  // A full backlog: retry until it drains.
-      const int remaining = deadline.RemainingMs();
-      if (remaining == 0) {
-        return absl::DeadlineExceededError(
-            absl::StrCat(what, ": the backlog of ", path, " stayed full for ",
-                         deadline.TimeoutText()));
-      }
-      sys.Poll(nullptr, 0, std::min(remaining, 5));
-      continue;
-    }
-    if (err == ENOENT || err == ENOTDIR || err == ECONNREFUSED) {
-      c.fd.reset();
-      c.absent = err;
-      return c;
-    }
-    return OsError(err, absl::StrCat(what, ": connect to ", path));
+  const socklen_t len = FillSunPath(&addr, path);
+  int failed = 0;
+  absl::Status connected = ConnectSocket(
+      sys, c.fd.get(), reinterpret_cast<struct sockaddr*>(&addr), len, deadline,
+      absl::StrCat(what, ": connect to ", path), &failed);
+  if (connected.ok()) return c;
+  if (failed == ENOENT || failed == ENOTDIR || failed == ECONNREFUSED) {
+    c.fd.reset();
+    c.absent = failed;
+    return c;
   }
-}
-
-absl::Status SendAll(int fd, absl::string_view bytes, const Deadline& deadline,
-                     Syscalls& sys, absl::string_view what) {
-  while (!bytes.empty()) {
-    const ssize_t n =
-        sys.Send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n > 0) {
-      bytes.remove_prefix(static_cast<size_t>(n));
-      continue;
-    }
-    const int err = n < 0 ? errno : EIO;
-    if (err == EINTR) continue;
-    if (err == EAGAIN) {
-      absl::Status ready = WaitFor(sys, fd, POLLOUT, deadline, what);
-      if (!ready.ok()) return ready;
-      continue;
-    }
-    if (err == EPIPE || err == ECONNRESET) {
-      return absl::UnavailableError(absl::StrCat(
-          what, ": systemd-machined closed the connection: ", ErrnoText(err)));
-    }
-    return OsError(err, absl::StrCat(what, ": send"));
-  }
-  return absl::OkStatus();
+  return connected;
 }
 
 // Scope text for messages: "systemd-machined (user scope)".
@@ -175,6 +109,27 @@ const Json* Field(const Json& object, const char* key) {
   auto it = object.find(key);
   if (it == object.end() || it->is_null()) return nullptr;
   return &*it;
+}
+
+// Exists returns whether `path` can be opened with O_PATH (stage 1 allows
+// it) and `flags`, and logs what it found as "WHAT PATH exists" or its errno.
+bool Exists(Syscalls& sys, const RunContext& context, const char* what,
+            const char* path, int flags) {
+  UniqueFd fd(&sys, sys.Open(path, O_PATH | O_CLOEXEC | flags));
+  const int err = fd.valid() ? 0 : errno;
+  context.Log(absl::StrCat(what, " ", path,
+                           fd.valid() ? std::string(" exists")
+                                      : absl::StrCat(": ", ErrnoText(err))));
+  return fd.valid();
+}
+
+// MachinedTooOld tells a machined without varlink (systemd < 256) from one
+// not running: its state directory exists and nothing of systemd >= 256 does
+// (machine.h says why both).
+bool MachinedTooOld(Syscalls& sys, const RunContext& context) {
+  return Exists(sys, context, "machined's state directory", kMachinedStateDir,
+                O_DIRECTORY) &&
+         !Exists(sys, context, "systemd >= 256's", kSystemd256Marker, 0);
 }
 
 }  // namespace
@@ -222,6 +177,8 @@ size_t MachinedReplyReader::Room() const {
   return kMaxMachinedReply - message_.size();  // The rest and the NUL.
 }
 
+namespace {
+
 // Protocol returns the 76 error for a reply that breaks protocol.
 absl::Status Protocol(absl::string_view what, absl::string_view from,
                       absl::string_view problem) {
@@ -238,40 +195,43 @@ absl::StatusOr<const Json*> ReplyParameters(const Json& reply,
                                             absl::string_view what,
                                             absl::string_view from) {
   if (reply.is_discarded()) {
-    return Protocol(
-        what, from,
-        absl::StrCat("the reply is not valid JSON: ", Shown(message)));
+    return Protocol(what, from,
+                    absl::StrCat("the reply is not valid JSON: ",
+                                 Quoted(message, kShownBytes)));
   }
   if (!reply.is_object()) {
-    return Protocol(what, from,
-                    absl::StrCat("the reply is ", TypeName(reply),
-                                 ", not an object: ", ShownJson(reply)));
+    return Protocol(
+        what, from,
+        absl::StrCat("the reply is ", TypeName(reply), ", not an object: ",
+                     Quoted(JsonText(reply), kShownBytes)));
   }
   if (const Json* error = Field(reply, "error")) {
     if (!error->is_string()) {
-      return Protocol(what, from,
-                      absl::StrCat("\"error\" is ", TypeName(*error),
-                                   ", not a string: ", ShownJson(*error)));
+      return Protocol(
+          what, from,
+          absl::StrCat("\"error\" is ", TypeName(*error), ", not a string: ",
+                       Quoted(JsonText(*error), kShownBytes)));
     }
     const std::string& name = error->get_ref<const std::string&>();
     if (name == kNoSuchMachine) {
       return absl::NotFoundError(absl::StrCat(what, "no machine named ",
                                               machine.name, " (", from, ")"));
     }
-    return absl::UnavailableError(
-        absl::StrCat(what, from, " answered with error ", Shown(name)));
+    return absl::UnavailableError(absl::StrCat(
+        what, from, " answered with error ", Quoted(name, kShownBytes)));
   }
   const Json* parameters = Field(reply, "parameters");
   if (parameters == nullptr) {
     return Protocol(what, from,
                     absl::StrCat("the reply has neither \"error\" nor "
                                  "\"parameters\": ",
-                                 Shown(message)));
+                                 Quoted(message, kShownBytes)));
   }
   if (!parameters->is_object()) {
     return Protocol(what, from,
                     absl::StrCat("\"parameters\" is ", TypeName(*parameters),
-                                 ", not an object: ", ShownJson(*parameters)));
+                                 ", not an object: ",
+                                 Quoted(JsonText(*parameters), kShownBytes)));
   }
   return parameters;
 }
@@ -298,16 +258,18 @@ absl::StatusOr<Fields> ReadFields(const Json& parameters, const Target& machine,
     if (s.value != nullptr && !s.value->is_string()) {
       return Protocol(what, from,
                       absl::StrCat("\"", s.key, "\" is ", TypeName(*s.value),
-                                   ", not a string: ", ShownJson(*s.value)));
+                                   ", not a string: ",
+                                   Quoted(JsonText(*s.value), kShownBytes)));
     }
   }
   if (f.name == nullptr)
     return Protocol(what, from, "the reply has no \"name\"");
   const std::string& name = f.name->get_ref<const std::string&>();
   if (name != machine.name) {
-    return Protocol(what, from,
-                    absl::StrCat("the reply is about machine ", Shown(name),
-                                 ", not ", machine.name));
+    return Protocol(
+        what, from,
+        absl::StrCat("the reply is about machine ", Quoted(name, kShownBytes),
+                     ", not ", machine.name));
   }
   return f;
 }
@@ -318,10 +280,10 @@ absl::StatusOr<Target> TargetFromCid(const Json& cid_value,
                                      absl::string_view what,
                                      absl::string_view from) {
   if (!cid_value.is_number_unsigned()) {
-    return Protocol(
-        what, from,
-        absl::StrCat("\"vSockCid\" is ", TypeName(cid_value),
-                     ", not an unsigned integer: ", ShownJson(cid_value)));
+    return Protocol(what, from,
+                    absl::StrCat("\"vSockCid\" is ", TypeName(cid_value),
+                                 ", not an unsigned integer: ",
+                                 Quoted(JsonText(cid_value), kShownBytes)));
   }
   const uint64_t cid = cid_value.get<uint64_t>();
   if (cid >= kVsockCidAny) {
@@ -339,34 +301,27 @@ absl::StatusOr<Target> TargetFromCid(const Json& cid_value,
 
 // TargetFromSshAddress parses `address` with our own grammar as a HOST, minus
 // the kinds that would make it recursive (machine/, .host), with the
-// machine's PORT.
+// machine's PORT. The value is shown (cut) once, then the rule it broke (cut
+// too: a suggestion repeats the value).
 absl::StatusOr<Target> TargetFromSshAddress(const std::string& address,
                                             const Target& machine,
                                             absl::string_view what,
                                             absl::string_view from) {
-  const size_t sep = address.find_first_of("/%");
-  const absl::string_view prefix = absl::string_view(address).substr(0, sep);
-  if (address == ".host" || (sep != std::string::npos && prefix == "machine")) {
-    return Protocol(
-        what, from,
-        absl::StrCat("\"sshAddress\" ", Shown(address),
-                     " is not allowed there: it must be a unix/, vsock/ or "
-                     "vsock-mux/ address"));
-  }
+  constexpr TargetKind kDirect[] = {TargetKind::kUnix, TargetKind::kVsock,
+                                    TargetKind::kVsockMux};
   absl::StatusOr<Target> parsed =
-      ParseTarget(address, absl::StrCat(machine.port));
+      ParseHostOfKinds(address, machine.port, kDirect);
   if (parsed.ok()) return parsed;
-  // The grammar's message quotes the whole address; the value is shown (cut)
-  // once, then the rule it broke (cut too: a suggestion repeats it).
-  absl::string_view rule = parsed.status().message();
-  const std::string quoted =
-      absl::StrCat("HOST \"", EscapeForMessage(address), "\": ");
-  if (absl::StartsWith(rule, quoted)) rule.remove_prefix(quoted.size());
-  return Protocol(what, from,
-                  absl::StrCat("\"sshAddress\" ", Shown(address),
-                               " is not an address ssh-proxy accepts: ",
-                               rule.substr(0, kShownBytes),
-                               rule.size() > kShownBytes ? "..." : ""));
+  constexpr absl::string_view kRuleFollows =
+      "is not an address ssh-proxy accepts: ";
+  const absl::string_view why = parsed.status().message();
+  const size_t cut = absl::StartsWith(why, kRuleFollows)
+                         ? kRuleFollows.size() + kShownBytes
+                         : why.size();
+  return Protocol(
+      what, from,
+      absl::StrCat("\"sshAddress\" ", Quoted(address, kShownBytes), " ",
+                   why.substr(0, cut), why.size() > cut ? "..." : ""));
 }
 
 // NspawnTarget: the container's exported sshd socket,
@@ -384,9 +339,38 @@ Target NspawnTarget(const Target& machine, MachineScope scope, uint32_t uid) {
   return target;
 }
 
+// NspawnPath262: where newer systemd (262 measured, Debian sid) exports
+// the container's sshd socket instead: runtime/systemd/nspawn/NAME/
+// unix-export/ssh, as its ssh-proxy.c then builds it.
+std::string NspawnPath262(const Target& machine, MachineScope scope,
+                          uint32_t uid) {
+  const std::string runtime = scope == MachineScope::kUser
+                                  ? absl::StrCat("/run/user/", uid)
+                                  : std::string("/run");
+  return absl::StrCat(runtime, "/systemd/nspawn/", machine.name,
+                      "/unix-export/ssh");
+}
+
+// ParseReply is ParseMachinedReply, which also says (in *nspawn) whether the
+// target came from the systemd-nspawn branch.
+absl::StatusOr<Target> ParseReply(absl::string_view message,
+                                  const Target& machine, MachineScope scope,
+                                  uint32_t uid, bool* nspawn_out);
+
+}  // namespace
+
 absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
                                           const Target& machine,
                                           MachineScope scope, uint32_t uid) {
+  bool nspawn = false;
+  return ParseReply(message, machine, scope, uid, &nspawn);
+}
+
+namespace {
+
+absl::StatusOr<Target> ParseReply(absl::string_view message,
+                                  const Target& machine, MachineScope scope,
+                                  uint32_t uid, bool* nspawn_out) {
   const std::string what =
       absl::StrCat("cannot resolve machine/", machine.name, ": ");
   const std::string from = Machined(scope);
@@ -408,21 +392,24 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
       f->klass != nullptr && f->service != nullptr &&
       f->klass->get_ref<const std::string&>() == "container" &&
       f->service->get_ref<const std::string&>() == "systemd-nspawn";
+  *nspawn_out = nspawn;
   if (nspawn) return NspawnTarget(machine, scope, uid);
   return absl::UnavailableError(absl::StrCat(
       what, "machine ", machine.name, " has no SSH address (", from,
       " gives no vSockCid, no sshAddress, and it is not a systemd-nspawn "
       "container; class ",
-      f->klass != nullptr ? Shown(f->klass->get_ref<const std::string&>())
-                          : "not given",
+      f->klass != nullptr
+          ? Quoted(f->klass->get_ref<const std::string&>(), kShownBytes)
+          : "not given",
       ")"));
 }
 
-absl::StatusOr<std::string> ReadMachinedReply(int fd,
-                                              const ConnectOptions& options,
+}  // namespace
+
+absl::StatusOr<std::string> ReadMachinedReply(int fd, const RunContext& context,
                                               Syscalls& sys,
                                               absl::string_view what) {
-  const Deadline deadline(sys, options.start_ms, options.timeout_ms);
+  const Deadline deadline = context.Budget(sys);
   MachinedReplyReader reader;
   char buf[4096];
   for (;;) {
@@ -437,7 +424,8 @@ absl::StatusOr<std::string> ReadMachinedReply(int fd,
               what,
               ": protocol error from systemd-machined: the reply is "
               "longer than ",
-              kMaxMachinedReply, " bytes: ", Shown(reader.message())));
+              kMaxMachinedReply,
+              " bytes: ", Quoted(reader.message(), kShownBytes)));
         case MachinedReplyReader::State::kNeedMore:
           break;
       }
@@ -461,14 +449,14 @@ absl::StatusOr<std::string> ReadMachinedReply(int fd,
           absl::StrCat(what,
                        ": protocol error from systemd-machined: the connection "
                        "closed in the middle of the reply ",
-                       Shown(reader.message())));
+                       Quoted(reader.message(), kShownBytes)));
     }
-    return OsError(err, absl::StrCat(what, ": recv"));
+    return ErrnoStatus(err, absl::StrCat(what, ": recv"));
   }
 }
 
 absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
-                                      const ConnectOptions& options,
+                                      const RunContext& context,
                                       Syscalls& sys) {
   const std::string what =
       absl::StrCat("cannot resolve machine/", machine.name);
@@ -476,51 +464,73 @@ absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
     return absl::InternalError(absl::StrCat(what, ": not a machine/ target"));
   }
   // One budget for both scopes: fixed now if the caller did not start it.
-  ConnectOptions budget = options;
+  RunContext budget = context;
   if (budget.start_ms < 0) budget.start_ms = sys.NowMs();
-  const Deadline deadline(sys, budget.start_ms, budget.timeout_ms);
+  const Deadline deadline = budget.Budget(sys);
   const std::string request = MachinedRequest(machine.name);
   std::string absent_text;  // Why each scope has no machined, for the message.
   std::string no_such;      // The scopes that answered NoSuchMachine.
+  int system_absent = 0;    // The system scope's errno when it has none.
   for (const MachineScope scope :
        {MachineScope::kUser, MachineScope::kSystem}) {
     const std::string path = MachinedSocketPath(scope, uid);
     const std::string from = Machined(scope);
-    Log(options, absl::StrCat("asking ", from, " at ", path, " about machine ",
-                              machine.name));
+    context.Log(absl::StrCat("asking ", from, " at ", path, " about machine ",
+                             machine.name));
     absl::StatusOr<Connection> c = ConnectMachined(path, deadline, sys, what);
     if (!c.ok()) return c.status();
     if (!c->fd.valid()) {
-      Log(options, absl::StrCat(from, " is not running: ", path, ": ",
-                                ErrnoText(c->absent)));
+      context.Log(absl::StrCat(from, " is not running: ", path, ": ",
+                               ErrnoText(c->absent)));
       absl::StrAppend(&absent_text, absent_text.empty() ? "" : "; ",
                       MachineScopeName(scope), " scope: ", path, ": ",
                       ErrnoText(c->absent));
+      if (scope == MachineScope::kSystem) system_absent = c->absent;
       continue;
     }
-    absl::Status sent = SendAll(c->fd.get(), request, deadline, sys, what);
+    absl::Status sent =
+        SendAll(sys, c->fd.get(), request, deadline, what, "systemd-machined");
     if (!sent.ok()) return sent;
     // Connected and asked: from here on the bytes are machined's.
     absl::StatusOr<std::string> reply =
         ReadMachinedReply(c->fd.get(), budget, sys, what);
     if (!reply.ok()) return reply.status();
     c->fd.reset();
-    Log(options, absl::StrCat(from, " replied: ", Shown(*reply)));
+    context.Log(absl::StrCat(from, " replied: ", Quoted(*reply, kShownBytes)));
+    bool nspawn = false;
     absl::StatusOr<Target> target =
-        ParseMachinedReply(*reply, machine, scope, uid);
+        ParseReply(*reply, machine, scope, uid, &nspawn);
+    if (target.ok() && nspawn) {
+      // Two layouts of the export directory: systemd 257's (NspawnTarget)
+      // and newer systemd's (262 measured). Whichever exists now; 257's when
+      // neither does, so that the connect error names it.
+      const std::string newer = NspawnPath262(machine, scope, uid);
+      UniqueFd probe(&sys, sys.Open(newer.c_str(), O_PATH | O_CLOEXEC));
+      context.Log(absl::StrCat("systemd-nspawn export socket ", newer,
+                               probe.valid() ? " exists" : " is absent"));
+      if (probe.valid()) target->path = newer;
+    }
     if (target.ok()) {
-      Log(options, absl::StrCat("machine/", machine.name, " is ",
-                                DescribeTarget(*target), " (from ", from, ")"));
+      context.Log(absl::StrCat("machine/", machine.name, " is ",
+                               DescribeTarget(*target), " (from ", from, ")"));
       return target;
     }
     if (target.status().code() != absl::StatusCode::kNotFound) {
       return target.status();
     }
-    Log(options, absl::StrCat(from, " has no machine ", machine.name));
+    context.Log(absl::StrCat(from, " has no machine ", machine.name));
     absl::StrAppend(&no_such, no_such.empty() ? "" : " and ",
                     MachineScopeName(scope));
   }
   if (no_such.empty()) {
+    if (system_absent == ENOENT && MachinedTooOld(sys, context)) {
+      return absl::UnavailableError(absl::StrCat(
+          what, ": systemd-machined has no varlink interface here (",
+          kMachinedStateDir, " exists, ",
+          MachinedSocketPath(MachineScope::kSystem, uid),
+          " does not): this systemd is older than 256; machine/ needs "
+          "systemd 256 or later (use vsock/CID or unix/PATH instead)"));
+    }
     return absl::UnavailableError(absl::StrCat(
         what, ": systemd-machined is not running (", absent_text, ")"));
   }

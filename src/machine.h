@@ -14,7 +14,7 @@
 // /run/user/<uid>, as pam_systemd makes $XDG_RUNTIME_DIR.)
 // One call per scope, `{"method":"io.systemd.Machine.List","parameters":
 // {"name":"NAME"}}` and a NUL; one reply read up to its NUL, at most
-// kMaxMachinedReply bytes, within the --timeout budget of ConnectOptions.
+// kMaxMachinedReply bytes, within the --timeout budget of the RunContext.
 //
 // From the reply's `parameters`, in this order:
 //   vSockCid                  -> vsock/CID, port PORT
@@ -24,6 +24,10 @@
 //                                no recursion), port PORT
 //   class "container" and service "systemd-nspawn"
 //                             -> unix/run/systemd/nspawn/unix-export/NAME/ssh
+//                                (systemd 257's layout; ResolveMachine uses
+//                                newer systemd's /run/systemd/nspawn/NAME/
+//                                unix-export/ssh instead when that exists:
+//                                262 moved it)
 //                                (user scope: /run/user/<uid>/systemd/nspawn/
 //                                unix-export/NAME/ssh; ssh-proxy.c again,
 //                                runtime_directory_generic(scope,
@@ -34,7 +38,10 @@
 // (exit_codes.h); each message is one printable line that starts with
 // "cannot resolve machine/NAME: ":
 //   NotFound (69)          no machine of that name (NoSuchMachine)
-//   Unavailable (69)       machined is not running in either scope; another
+//   Unavailable (69)       machined is not running in either scope; a
+//                          systemd older than 256, whose machined has no
+//                          varlink interface (see kMachinedStateDir and
+//                          kSystemd256Marker); another
 //                          varlink error (its name, escaped); no SSH address;
 //                          machined closed the connection without a reply
 //   DataLoss (76)          the reply is not JSON, misses a field, has a field
@@ -56,7 +63,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "src/address.h"
-#include "src/connector.h"
+#include "src/deadline.h"
 #include "src/syscalls.h"
 
 namespace ssh_proxy {
@@ -66,6 +73,23 @@ enum class MachineScope { kUser, kSystem };
 // The longest reply accepted, its NUL included: 64 KiB. (A machine's record
 // is a few hundred bytes.)
 inline constexpr size_t kMaxMachinedReply = 65536;
+
+// machined's state directory. When no scope has a socket, the system scope's
+// is missing (ENOENT) and this directory exists, machined is there but older
+// than systemd 256 (Debian 12 has 252): it speaks only D-Bus, and the message
+// says so instead of "not running" -- unless kSystemd256Marker exists.
+inline constexpr char kMachinedStateDir[] = "/run/systemd/machines";
+
+// Why the state directory alone is not enough: systemd's own tmpfiles.d
+// (systemd.conf: "d /run/systemd/machines") creates it at boot in 252, 257 and
+// 262 alike, whether machined ever runs. On 257 (Debian 13) machined is
+// started on demand (D-Bus), so until it first runs there is the directory and
+// no socket, exactly as on 252 (measured in tests/vm's trixie guest). systemd
+// 256 brought machine/ and its own ssh proxy together: this file exists on a
+// systemd that has machined's varlink interface (Debian, Fedora and Arch all
+// install it there), and then the message says "not running".
+inline constexpr char kSystemd256Marker[] =
+    "/usr/lib/systemd/systemd-ssh-proxy";
 
 // MachineScopeName returns "user" or "system".
 absl::string_view MachineScopeName(MachineScope scope);
@@ -117,8 +141,7 @@ absl::StatusOr<Target> ParseMachinedReply(absl::string_view message,
 // Unavailable (closed or reset before any byte), DataLoss (closed in the middle,
 // or longer than kMaxMachinedReply), or an OS error; messages start with
 // `what`.
-absl::StatusOr<std::string> ReadMachinedReply(int fd,
-                                              const ConnectOptions& options,
+absl::StatusOr<std::string> ReadMachinedReply(int fd, const RunContext& context,
                                               Syscalls& sys,
                                               absl::string_view what);
 
@@ -128,8 +151,7 @@ absl::StatusOr<std::string> ReadMachinedReply(int fd,
 // machined ones, and closes them. On success returns the target; on failure
 // the status described above.
 absl::StatusOr<Target> ResolveMachine(const Target& machine, uint32_t uid,
-                                      const ConnectOptions& options,
-                                      Syscalls& sys);
+                                      const RunContext& context, Syscalls& sys);
 
 }  // namespace ssh_proxy
 

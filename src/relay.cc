@@ -99,24 +99,31 @@ SplicePipe MakePipe(Syscalls& sys, Sink sink) {
 }
 
 // One direction of the relay: src -> (pipe or buffer) -> dst.
+// One direction of the relay, as Pump takes it.
+struct Direction {
+  std::string name;  // For messages: "stdin -> unix/run/x".
+  int src = -1;
+  bool src_is_shared_socket = false;  // A socket ssh shares with us.
+  End dst;                            // As Classify found it.
+  // The descriptor to close at the end if dst is not a socket (the one we
+  // were given, not our own reopened one).
+  int dst_fd_to_close = -1;
+  uint64_t* counter = nullptr;  // Bytes moved; the caller's.
+  SplicePipe pipe;  // The pipe to splice through; without one, it copies.
+};
+
 class Pump {
  public:
-  // `dst` as Classify found it; `dst_fd_to_close` is the descriptor to close
-  // at the end if dst is not a socket (the one we were given, not our own
-  // reopened one).
-  // `pipe` is the pipe to splice through (MakePipe); without one, the pump
-  // copies.
-  Pump(Syscalls& sys, std::string name, int src, bool src_is_shared_socket,
-       End dst, int dst_fd_to_close, uint64_t* counter, SplicePipe pipe)
+  Pump(Syscalls& sys, Direction d)
       : sys_(sys),
-        name_(std::move(name)),
-        src_(src),
-        src_is_shared_socket_(src_is_shared_socket),
-        dst_(dst),
-        dst_fd_to_close_(dst_fd_to_close),
-        counter_(counter),
-        pipe_r_(std::move(pipe.r)),
-        pipe_w_(std::move(pipe.w)) {
+        name_(std::move(d.name)),
+        src_(d.src),
+        src_is_shared_socket_(d.src_is_shared_socket),
+        dst_(d.dst),
+        dst_fd_to_close_(d.dst_fd_to_close),
+        counter_(d.counter),
+        pipe_r_(std::move(d.pipe.r)),
+        pipe_w_(std::move(d.pipe.w)) {
     if (!pipe_r_.valid()) SwitchToCopy();
   }
 
@@ -371,11 +378,23 @@ absl::Status Relay(RelayEnds ends, int sock, absl::string_view name,
   to_sock.fd = sock;
   to_sock.is_socket = true;
   to_sock.sink = Sink::kNonBlocking;
-  Pump up(sys, absl::StrCat("stdin -> ", name), in_fd, e.in.is_socket, to_sock,
-          sock, &stats->to_socket, std::move(e.up_pipe));
-  Pump down(sys, absl::StrCat(name, " -> stdout"), sock,
-            /*src_is_shared_socket=*/false, e.out, out_fd, &stats->from_socket,
-            std::move(e.down_pipe));
+  Direction to_target;
+  to_target.name = absl::StrCat("stdin -> ", name);
+  to_target.src = in_fd;
+  to_target.src_is_shared_socket = e.in.is_socket;
+  to_target.dst = to_sock;
+  to_target.dst_fd_to_close = sock;
+  to_target.counter = &stats->to_socket;
+  to_target.pipe = std::move(e.up_pipe);
+  Direction from_target;
+  from_target.name = absl::StrCat(name, " -> stdout");
+  from_target.src = sock;
+  from_target.dst = e.out;
+  from_target.dst_fd_to_close = out_fd;
+  from_target.counter = &stats->from_socket;
+  from_target.pipe = std::move(e.down_pipe);
+  Pump up(sys, std::move(to_target));
+  Pump down(sys, std::move(from_target));
   Pump* const pumps[2] = {&up, &down};
   while (!up.done() || !down.done()) {
     struct pollfd fds[2];

@@ -25,9 +25,21 @@
 
 namespace ssh_proxy {
 
-#if defined(SSH_PROXY_NO_CONFINEMENT)
+bool NeedsStage1(TargetKind kind) {
+  switch (kind) {
+    case TargetKind::kMachine:
+      // systemd-machined's reply is read before the target's connect.
+      return true;
+    case TargetKind::kUnix:  // .host too.
+    case TargetKind::kVsock:
+    case TargetKind::kVsockMux:
+      // argv is parsed already; vsock-mux's reply is read after stage 2.
+      return false;
+  }
+  return true;  // Not reached: every kind is named above.
+}
 
-bool ConfinementBuiltIn() { return false; }
+#if defined(SSH_PROXY_NO_CONFINEMENT)
 
 namespace {
 Confinement Off(int stage) {
@@ -79,6 +91,10 @@ uint64_t LandlockFsRights(int abi) {
   if (abi >= 5) rights |= 1ULL << 15;  // LANDLOCK_ACCESS_FS_IOCTL_DEV
   return rights;
 }
+
+// Whether ConfineForConnecting has set no_new_privs and RLIMIT_NPROC (the
+// process is single-threaded while it confines itself).
+bool stage1_on = false;
 
 absl::Status CallFailed(int stage, absl::string_view call) {
   return absl::InternalError(absl::StrCat("cannot confine the process (stage ",
@@ -173,22 +189,29 @@ std::string LandlockText(const Confinement& c) {
   return absl::StrCat("no Landlock (", c.landlock_missing, ")");
 }
 
-}  // namespace
-
-bool ConfinementBuiltIn() { return true; }
-
-absl::StatusOr<Confinement> ConfineForConnecting() {
+// NoNewPrivsNoProcesses sets no_new_privs (which seccomp and Landlock need
+// without CAP_SYS_ADMIN) and RLIMIT_NPROC 0 (no fork, even if a filter
+// allowed one).
+absl::Status NoNewPrivsNoProcesses(int stage) {
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) {
-    return CallFailed(1, "prctl(PR_SET_NO_NEW_PRIVS)");
+    return CallFailed(stage, "prctl(PR_SET_NO_NEW_PRIVS)");
   }
   const struct rlimit none = {0, 0};
   if (setrlimit(RLIMIT_NPROC, &none) != 0) {
-    return CallFailed(1, "setrlimit(RLIMIT_NPROC, 0)");
+    return CallFailed(stage, "setrlimit(RLIMIT_NPROC, 0)");
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Confinement> ConfineForConnecting() {
+  absl::Status status = NoNewPrivsNoProcesses(1);
+  if (!status.ok()) return status;
+  stage1_on = true;
   absl::Status loaded = LoadFilter(1, kStage1Filter, kStage1FilterPidSlots);
   if (!loaded.ok()) return loaded;
   Confinement c;
-  c.seccomp = true;
   c.summary = absl::StrCat(
       "stage 1: no_new_privs, RLIMIT_NPROC 0, seccomp allowlist for "
       "connecting (",
@@ -197,22 +220,34 @@ absl::StatusOr<Confinement> ConfineForConnecting() {
 }
 
 absl::StatusOr<Confinement> ConfineFilesystemWithLandlock() {
+  std::string prefix;
+  if (!stage1_on) {
+    // landlock_restrict_self needs no_new_privs without CAP_SYS_ADMIN.
+    absl::Status status = NoNewPrivsNoProcesses(2);
+    if (!status.ok()) return status;
+    prefix = "no_new_privs, RLIMIT_NPROC 0, ";
+  }
   Confinement c;
   absl::Status landlock = ApplyLandlock(&c);
   if (!landlock.ok()) return landlock;
-  c.summary = absl::StrCat("stage 2: ", LandlockText(c));
+  c.summary = absl::StrCat("stage 2: ", prefix, LandlockText(c));
   return c;
 }
 
 absl::StatusOr<Confinement> ConfineToOpenDescriptors() {
+  std::string prefix;
+  if (!stage1_on) {
+    absl::Status status = NoNewPrivsNoProcesses(2);
+    if (!status.ok()) return status;
+    prefix = "no_new_privs, RLIMIT_NPROC 0, ";
+  }
   // Landlock first: its calls are on stage 1's list, not on stage 2's.
   Confinement c;
   absl::Status landlock = ApplyLandlock(&c);
   if (!landlock.ok()) return landlock;
   absl::Status loaded = LoadFilter(2, kStage2Filter, kStage2FilterPidSlots);
   if (!loaded.ok()) return loaded;
-  c.seccomp = true;
-  c.summary = absl::StrCat("stage 2: ", LandlockText(c),
+  c.summary = absl::StrCat("stage 2: ", prefix, LandlockText(c),
                            ", seccomp allowlist for I/O on open descriptors (",
                            kStage2FilterCalls, " system calls)");
   return c;

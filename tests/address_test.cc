@@ -17,44 +17,18 @@
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
 #include "tests/testing/printing.h"
+#include "tests/testing/targets.h"
 
 namespace ssh_proxy {
 namespace {
 
+using ::ssh_proxy::testing::Machine;
+using ::ssh_proxy::testing::Mux;
+using ::ssh_proxy::testing::Unix;
+using ::ssh_proxy::testing::Vsock;
+
 // Show renders a Target for failure messages (PrintTo, tests/testing).
 std::string Show(const Target& t) { return ::testing::PrintToString(t); }
-
-Target Unix(absl::string_view path, uint32_t port) {
-  Target t;
-  t.kind = TargetKind::kUnix;
-  t.path = std::string(path);
-  t.port = port;
-  return t;
-}
-
-Target Vsock(uint32_t cid, uint32_t port) {
-  Target t;
-  t.kind = TargetKind::kVsock;
-  t.cid = cid;
-  t.port = port;
-  return t;
-}
-
-Target Mux(absl::string_view path, uint32_t port) {
-  Target t;
-  t.kind = TargetKind::kVsockMux;
-  t.path = std::string(path);
-  t.port = port;
-  return t;
-}
-
-Target Machine(absl::string_view name, uint32_t port) {
-  Target t;
-  t.kind = TargetKind::kMachine;
-  t.name = std::string(name);
-  t.port = port;
-  return t;
-}
 
 // Machine names systemd's hostname_is_valid(name, VALID_HOSTNAME_DOT_HOST)
 // accepts (src/basic/hostname-util.c), written from its rules.
@@ -263,11 +237,67 @@ std::vector<RefuseCase> RefuseCases() {
   for (const char* h :
        {"machines/x", "tcp/x", "unixx/x", "vsockmux/run/x", "vsock_mux/run/x",
         "vsock-muxx/run/x", "xunix/x", " unix/x", "localhost", "example.com",
-        "host", "unix:/run/x", "unix\\run\\x", "/run/x", "./x", "x", "%run/x",
-        "-unix/x"}) {
+        "host", "unix\\run\\x", "/run/x", "./x", "x", "%run/x", "-unix/x"}) {
     host(h, {kAcceptedFormsWord1, kAcceptedFormsWord2});
   }
   host("", {kAcceptedFormsWord1, kAcceptedFormsWord2});
+  // Other tools' spellings (socat, QEMU): ":" after the prefix. The one fix is
+  // named when it parses; a CID:PORT operand points at ssh's -p.
+  struct Foreign {
+    const char* host;
+    const char* says;
+  };
+  for (const Foreign& f :
+       {Foreign{"unix:/run/x", "did you mean unix/run/x?"},
+        Foreign{"unix:run/x", "did you mean unix/run/x?"},
+        Foreign{"unix:///run/x", "did you mean unix/run/x?"},
+        Foreign{"UNIX-CONNECT:/run/x", "did you mean unix/run/x?"},
+        Foreign{"unix-client:/run/x", "did you mean unix/run/x?"},
+        Foreign{"vsock:3", "did you mean vsock/3?"},
+        Foreign{"VSOCK:host", "did you mean vsock/host?"},
+        Foreign{"vsock-connect:3:22", "ssh -p 22 vsock/3"},
+        Foreign{"vsock:3:22", "did you mean vsock/3?"},
+        Foreign{"vsock-mux:/run/v.sock", "did you mean vsock-mux/run/v.sock?"},
+        Foreign{"machine:web1", "did you mean machine/web1?"},
+        Foreign{"unix:", "ssh-proxy writes unix/PATH"},
+        Foreign{"vsock:x", "ssh-proxy writes vsock/CID"},
+        Foreign{"vsock:3:0", "ssh-proxy writes vsock/CID"}}) {
+    host(f.host, {f.says});
+  }
+  for (const char* h : {"unix:", "vsock:x", "vsock:3:0"}) {
+    const absl::StatusOr<Target> t = ParseTarget(h, "22");
+    EXPECT_FALSE(t.ok()) << h;
+    if (t.ok()) continue;
+    EXPECT_FALSE(absl::StrContains(t.status().message(), "did you mean"))
+        << t.status().message();
+  }
+  // A CID with a port in it, leading zeros, and near-miss names.
+  for (const Foreign& f :
+       {Foreign{"vsock/3:22", "(did you mean vsock/3?)"},
+        Foreign{"vsock/3:22", "ssh -p 22 vsock/3"},
+        Foreign{"vsock%local:2222", "(did you mean vsock%local?)"},
+        Foreign{"vsock/03", "(did you mean vsock/3?)"},
+        Foreign{"vsock/00", "(did you mean vsock/0?)"},
+        Foreign{"vsock/0009", "(did you mean vsock/9?)"},
+        Foreign{"vsock/0123456789", "(did you mean vsock/123456789?)"},
+        Foreign{"vsock/010", "decimal 10, or octal 8 as systemd reads it?"},
+        Foreign{"vsock/hots", "(did you mean vsock/host?)"},
+        Foreign{"vsock/hst", "(did you mean vsock/host?)"},
+        Foreign{"vsock/locl", "(did you mean vsock/local?)"},
+        Foreign{"vsock/lokal", "(did you mean vsock/local?)"},
+        Foreign{"vsock/hypervsior", "(did you mean vsock/hypervisor?)"},
+        Foreign{"vsock/hypervisr", "(did you mean vsock/hypervisor?)"}}) {
+    host(f.host, {f.says});
+  }
+  // No guess where none is near, or two are equally near.
+  for (const char* h :
+       {"vsock/lo", "vsock/guest", "vsock/any", "vsock/3:0", "vsock/3:x"}) {
+    const absl::StatusOr<Target> t = ParseTarget(h, "22");
+    EXPECT_FALSE(t.ok()) << h;
+    if (t.ok()) continue;
+    EXPECT_FALSE(absl::StrContains(t.status().message(), "did you mean"))
+        << t.status().message();
+  }
   // An uppercase prefix is refused; the one fix is unambiguous, so it is
   // suggested.
   struct Upper {
@@ -768,6 +798,38 @@ TEST(EscapeForMessageTest, InjectiveOnShortStrings) {
     EXPECT_TRUE(outputs.insert(EscapeForMessage(s)).second)
         << Printable(s) << " -> " << EscapeForMessage(s);
   }
+}
+
+// ParseHostOfKinds: only the kinds given, ".host" counted as machine/, and a
+// message written to follow the value (no HOST "..." prefix).
+TEST(ParseHostOfKindsTest, AllowsOnlyTheKindsGiven) {
+  constexpr TargetKind kDirect[] = {TargetKind::kUnix, TargetKind::kVsock,
+                                    TargetKind::kVsockMux};
+  absl::StatusOr<Target> unix_target =
+      ParseHostOfKinds("unix/run/x", 2222, kDirect);
+  ASSERT_TRUE(unix_target.ok()) << unix_target.status();
+  EXPECT_EQ(unix_target->path, "/run/x");
+  EXPECT_EQ(unix_target->port, 2222u);
+  ASSERT_TRUE(ParseHostOfKinds("vsock%3", 22, kDirect).ok());
+  for (const char* host :
+       {"machine/web1", "machine%web1", ".host", "machine/.host"}) {
+    absl::StatusOr<Target> t = ParseHostOfKinds(host, 22, kDirect);
+    ASSERT_FALSE(t.ok()) << host;
+    EXPECT_EQ(t.status().message(),
+              "is not allowed there: it must be a unix/, vsock/ or vsock-mux/ "
+              "address")
+        << host;
+  }
+  absl::StatusOr<Target> bad = ParseHostOfKinds("unix//run/x", 22, kDirect);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message(),
+            "is not an address ssh-proxy accepts: PATH must not start with "
+            "\"/\" (it is always below \"/\") (did you mean unix/run/x?)");
+  constexpr TargetKind kUnixOnly[] = {TargetKind::kUnix};
+  absl::StatusOr<Target> vsock = ParseHostOfKinds("vsock/3", 22, kUnixOnly);
+  ASSERT_FALSE(vsock.ok());
+  EXPECT_EQ(vsock.status().message(),
+            "is not allowed there: it must be a unix/ address");
 }
 
 }  // namespace

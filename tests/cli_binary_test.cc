@@ -22,6 +22,7 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "src/cli.h"
+#include "src/usage.h"
 #include "tests/testing/printing.h"
 
 extern char** environ;
@@ -186,7 +187,21 @@ TEST(CliBinaryTest, HelpPrintsUsageOnStdout) {
         std::vector<std::string>{"unix/x", "22", "--help"}}) {
     const Result r = RunProxy(args);
     EXPECT_EQ(r.exit_code, 0) << Show(args);
-    EXPECT_EQ(r.out, UsageText()) << Show(args);
+    // The ssh_config sample names the binary as it runs (/proc/self/exe).
+    char self[4096];
+    const ssize_t n = readlink("/proc/self/cwd/ssh-proxy", self, sizeof(self));
+    ASSERT_GT(n, 0) << std::strerror(errno);
+    std::string path(self, static_cast<size_t>(n));
+    if (path[0] != '/') {
+      char* real = realpath("./ssh-proxy", nullptr);
+      ASSERT_NE(real, nullptr);
+      path = real;
+      free(real);
+    }
+    EXPECT_EQ(r.out, UsageText(path)) << Show(args);
+    EXPECT_TRUE(absl::StrContains(
+        r.out, absl::StrCat("ProxyCommand ", path, " '%n' %p\n")))
+        << r.out;
     EXPECT_EQ(r.err, "") << Show(args);
   }
 }
@@ -225,6 +240,26 @@ TEST(CliBinaryTest, ErrorsAreOneLineOnStderrAndExit64) {
       {{"--dry-run", ".HOST", "22"}, ".HOST"},
       {{"--dry-run", "unix/run/a\nb", "22"}, "unix/run/a"},
       {{"--dry-run", "unix/run/\x1b[31mred", "22"}, "[31mred"},
+      // First-day habits from socat, QEMU and systemd: the one fix is named.
+      {{"--dry-run", "vsock:3", "22"}, "(did you mean vsock/3?)"},
+      {{"--dry-run", "unix:/tmp/x", "22"}, "(did you mean unix/tmp/x?)"},
+      {{"--dry-run", "vsock-mux:/run/v.sock", "22"},
+       "(did you mean vsock-mux/run/v.sock?)"},
+      {{"--dry-run", "UNIX-CONNECT:/tmp/x", "22"},
+       "(did you mean unix/tmp/x?)"},
+      {{"--dry-run", "vsock/03", "22"}, "(did you mean vsock/3?)"},
+      {{"--dry-run", "vsock%007", "22"}, "(did you mean vsock%7?)"},
+      {{"--dry-run", "vsock/019", "22"}, "(did you mean vsock/19?)"},
+      // Decimal 10 or octal 8 (systemd's reading): no guess.
+      {{"--dry-run", "vsock/010", "22"}, "decimal 10, or octal 8"},
+      {{"--dry-run", "vsock/hots", "22"}, "(did you mean vsock/host?)"},
+      {{"--dry-run", "vsock/locl", "22"}, "(did you mean vsock/local?)"},
+      {{"--dry-run", "vsock/hypervsior", "22"},
+       "(did you mean vsock/hypervisor?)"},
+      {{"--dry-run", "vsock/lo", "22"}, "one of hypervisor, local, host"},
+      {{"--dry-run", "vsock/3:22", "22"}, "ssh -p 22 vsock/3"},
+      {{"--dry-run", "vsock/3:22", "22"}, "(did you mean vsock/3?)"},
+      {{"--dry-run", "vsock:3:2222", "22"}, "ssh -p 2222 vsock/3"},
       // PORT.
       {{"--dry-run", "vsock/3", "0"}, "PORT"},
       {{"--dry-run", "vsock/3", "4294967295"}, "4294967295"},

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # bench.sh: every benchmark, from one command, with the ratios the targets are stated in.
-#   1. spawn -> fd received -> exit of ssh-proxy (unix/ and vsock-mux/) against /bin/true, and
-#      against the same binary without self-confinement (what confinement costs)
+#   1. spawn -> fd received -> exit of ssh-proxy (unix/, vsock-mux/, and machine/ through a scripted
+#      machined in a private mount namespace) against /bin/true, and against the same binary
+#      without self-confinement (what confinement costs), in one interleaved run; then what the
+#      kernel charges to attach each shape of the seccomp programs and the Landlock ruleset
 #   2. 1 GiB through the relay against socat, and the fd-pass path against a direct socket
 #   3. Google Benchmark: address parsing per kind and by length (slope), mux reply parsing
 #   4. a real VM (tests/vm/vm_bench.sh; BENCH_VM=0 skips it): spawn -> fd through vhost-device-vsock,
@@ -21,6 +23,10 @@ rc=0
 echo "== spawn latency (what every ssh, scp and rsync waits for)"
 "$bin/bench/spawn_latency" --proxy="$bin/ssh-proxy" --mux-emulator="$bin/tests/e2e/mux_emulator" \
   --proxy-unconfined="$bin/bench/ssh-proxy-unconfined" --runs="${SPAWN_RUNS:-2000}" || rc=1
+
+echo
+echo "== seccomp and Landlock attach cost (each shape, in fresh children; bench/README.md)"
+"$bin/bench/seccomp_attach" --rounds="${ATTACH_ROUNDS:-400}" || rc=1
 
 echo
 echo "== relay throughput"

@@ -116,6 +116,12 @@ fi
 
 # --- install --------------------------------------------------------------------------------------
 if [[ -z $binary ]]; then
+  # A user's install from a clone: the build's Debian packages first (as root it installs them,
+  # otherwise it prints the apt-get line). A staged install (--destdir, a package build) brings its
+  # own build dependencies and must fetch nothing.
+  if [[ -z $destdir ]]; then
+    "$root/tools/ensure-deps.sh" build || die "the build's Debian packages are missing (see above)"
+  fi
   read -ra startup <<<"${BAZEL_STARTUP_OPTIONS:-}"
   read -ra build_opts <<<"${BAZEL_BUILD_OPTIONS:-}"
   echo "+ bazel build --config=release //:ssh-proxy"

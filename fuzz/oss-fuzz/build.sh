@@ -87,13 +87,13 @@ compile() {  # compile SRC.cc -> $objdir/<flattened name>.o; prints the object p
   echo "$obj"
 }
 
-# Every library source of src/: not main.cc (the fuzzing engine brings main()), nor the
-# self-confinement (sandbox.cc, which fuzz builds never apply, and seccomp_policy_gen.cc, the
-# build-time tool that writes its filters).
+# Every library source of src/: not main.cc and run.cc (the fuzzing engine brings main(), and no
+# fuzzer runs the whole program), nor the self-confinement (sandbox.cc, which fuzz builds never
+# apply, and seccomp_policy_gen.cc, the build-time tool that writes its filters).
 lib_objs=()
 for s in "$root"/src/*.cc; do
   case "${s##*/}" in
-    main.cc | sandbox.cc | seccomp_policy_gen.cc) continue ;;
+    main.cc | run.cc | sandbox.cc | seccomp_policy_gen.cc) continue ;;
   esac
   obj="$(compile "src/${s##*/}")" || exit 1
   lib_objs+=("$obj")

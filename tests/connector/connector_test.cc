@@ -29,9 +29,14 @@
 #include "src/exit_codes.h"
 #include "tests/testing/fake_syscalls.h"
 #include "tests/testing/fd_passing.h"
+#include "tests/testing/targets.h"
 
 namespace ssh_proxy {
 namespace {
+
+using ::ssh_proxy::testing::Mux;
+using ::ssh_proxy::testing::Unix;
+using ::ssh_proxy::testing::Vsock;
 
 using ::ssh_proxy::testing::FakeSyscalls;
 using ::ssh_proxy::testing::Received;
@@ -149,26 +154,6 @@ class ConnectorTest : public ::testing::Test {
     }
   }
 
-  Target Unix(const std::string& path) {
-    Target t;
-    t.kind = TargetKind::kUnix;
-    t.path = path;
-    t.port = 22;
-    return t;
-  }
-  Target Mux(const std::string& path, uint32_t port = 22) {
-    Target t = Unix(path);
-    t.kind = TargetKind::kVsockMux;
-    t.port = port;
-    return t;
-  }
-  Target Vsock(uint32_t cid, uint32_t port) {
-    Target t;
-    t.kind = TargetKind::kVsock;
-    t.cid = cid;
-    t.port = port;
-    return t;
-  }
   absl::StatusOr<UniqueFd> Run(const Target& t, int64_t timeout_ms = 5000) {
     ConnectOptions options;
     options.timeout_ms = timeout_ms;

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# examples_test.sh: runs every example of README.md and of the man page (doc/ssh-proxy.1) and
-# checks that the documents agree with the program and the ssh_config fragment.
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
 #
-#   examples_test.sh SSH_PROXY README.md doc/ssh-proxy.1 conf/20-ssh-proxy.conf
+# examples_test.sh: runs every example of the man page and of the Markdown documents (README.md and
+# the documents its depth moved to) and checks that the documents agree with the program and the
+# ssh_config fragment.
 #
-# What counts as an example (README: fenced ``` blocks; man page: .Bd -literal blocks):
+#   examples_test.sh SSH_PROXY doc/ssh-proxy.1 conf/20-ssh-proxy.conf README.md [OTHER.md ...]
+#
+# What counts as an example (Markdown: fenced ``` blocks; man page: .Bd -literal blocks):
 #   "$ ssh-proxy ARGS"  is run (stdin /dev/null, the binary as "ssh-proxy" on PATH); the lines
 #                       after it, up to the next "$ " line or the end of the block, must equal its
 #                       stdout and stderr together. "$ echo $?" prints the previous exit status.
@@ -12,35 +16,46 @@
 #                       `ssh -G` against the fragment: the host must get ssh-proxy as ProxyCommand
 #                       with ProxyUseFdpass, and that ProxyCommand, with %n and %p expanded as ssh
 #                       does and --dry-run added, must exit 0 (so vsock examples never connect).
+#                       An "ssh -o ProxyCommand=... -o ProxyUseFdpass=yes HOST" line (the README's
+#                       try-it line) is resolved with its own options instead of the fragment, the
+#                       binary standing for "$PWD/bazel-bin/ssh-proxy".
 #   "ProxyCommand /usr/local/libexec/ssh-proxy ..." (Host aliases) runs with --dry-run too.
 # Other lines (tools/demo.sh, bazel ..., tools/install.sh) are commands that CI runs itself.
-# Also: the ssh_config blocks of both documents and of --help (whose Host patterns come from the
-# grammar's table of prefixes) equal the fragment as installed with the default prefix; every
-# option --help lists is documented in both; the README's exit code table matches the man page's.
+# Also: the ssh_config blocks of the man page and of --help (whose Host patterns come from the
+# grammar's table of prefixes) equal the fragment as installed with the default prefix, and --help
+# names the binary's own path; every option --help lists is documented in the man page, and every
+# exit code; README.md stays the way in (at most 160 lines).
 # Prints "PASS name" / "FAIL name: why" per check and "N passed, N failed"; exits 1 on failure.
 set -uo pipefail
 # pass, fail, abspath and the PASSED/FAILED counters.
 # shellcheck source=tests/check.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../check.sh"
 
-if (($# != 4)); then
-  echo "usage: $0 SSH_PROXY README.md ssh-proxy.1 20-ssh-proxy.conf" >&2
+if (($# < 4)); then
+  echo "usage: $0 SSH_PROXY ssh-proxy.1 20-ssh-proxy.conf README.md [OTHER.md ...]" >&2
   exit 2
 fi
 proxy=$(abspath "$1")
-readme=$(abspath "$2")
-manpage=$(abspath "$3")
-conf=$(abspath "$4")
+manpage=$(abspath "$2")
+conf=$(abspath "$3")
+readme=$(abspath "$4")
+shift 4
+docs=("$readme")
+for d in "$@"; do docs+=("$(abspath "$d")"); done
 installed_path=/usr/local/libexec/ssh-proxy
 
 tmp=$(mktemp -d "${TEST_TMPDIR:-/tmp}/docs.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
-mkdir "$tmp/bin"
+mkdir -p "$tmp/bin" "$tmp/tryit/bazel-bin"
 ln -s "$proxy" "$tmp/bin/ssh-proxy"
+ln -s "$proxy" "$tmp/tryit/bazel-bin/ssh-proxy"
 
 
 # Code blocks as lines, one empty line after each block.
-awk '/^```/ { if (inblock) print ""; inblock = !inblock; next } inblock' "$readme" >"$tmp/readme.blocks"
+# md_blocks FILE: the fenced blocks of a Markdown file.
+md_blocks() {
+  awk '/^```/ { if (inblock) print ""; inblock = !inblock; next } inblock' "$1"
+}
 awk '/^\.Bd -literal/ { inblock = 1; next } /^\.Ed/ { if (inblock) print ""; inblock = 0; next }
   inblock { gsub(/\\&/, ""); gsub(/\\e/, "\\"); gsub(/\\-/, "-"); print }' "$manpage" \
   >"$tmp/man.blocks"
@@ -184,11 +199,49 @@ check_alias_line() {
   fi
 }
 
+# check_tryit_line NAME LINE: "ssh -o ProxyCommand=\"$PWD/bazel-bin/ssh-proxy '%n' %p\" -o
+# ProxyUseFdpass=yes HOST", resolved by ssh -G with its own options (and no configuration file),
+# the binary under test standing for $PWD/bazel-bin/ssh-proxy.
+check_tryit_line() {
+  local name=$1 line=$2
+  line=${line#'$ '}
+  line=${line%%#*}
+  # The documented line is shell syntax; run it through the shell's own word splitting, with
+  # ssh -G in place of ssh.
+  local g
+  if ! g=$(cd "$tmp/tryit" && PWD="$tmp/tryit" bash -c "ssh() { command ssh -F /dev/null -G \"\$@\"; }; $line" 2>&1); then
+    fail "$name: $line" "ssh -G failed: $g"
+    return
+  fi
+  local pc fd host
+  pc=$(sed -n 's/^proxycommand //p' <<<"$g")
+  fd=$(sed -n 's/^proxyusefdpass //p' <<<"$g")
+  host=$(sed -n 's/^hostname //p' <<<"$g")
+  if [[ $pc != "$tmp/tryit/bazel-bin/ssh-proxy "* || $fd != yes ]]; then
+    fail "$name: $line" "not sent to bazel-bin/ssh-proxy with fd passing (proxycommand [$pc], proxyusefdpass [$fd])"
+    return
+  fi
+  local expanded=${pc//%n/$host}
+  expanded=${expanded//%p/22}
+  local out rc
+  out=$(cd "$tmp" && bash -c "exec ${expanded/ssh-proxy /ssh-proxy --dry-run }" </dev/null 2>&1)
+  rc=$?
+  if [[ $rc == 0 && $out == 'unix path='* ]]; then
+    pass "$name: $line -> $out"
+  else
+    fail "$name: $line" "ProxyCommand with --dry-run: exit $rc, [$out]"
+  fi
+}
+
 check_command_lines() {
   local name=$1 blocks=$2 line n=0
   while IFS= read -r line; do
     local t=${line#"${line%%[![:space:]]*}"}
     case $t in
+      'ssh -o ProxyCommand='* | '$ ssh -o ProxyCommand='*)
+        check_tryit_line "$name try-it example" "$t"
+        n=$((n + 1))
+        ;;
       '$ ssh '* | '$ scp '* | 'ssh '* | 'scp '*)
         check_ssh_line "$name ssh example" "$t"
         n=$((n + 1))
@@ -218,41 +271,67 @@ check_fragment() {
 
 # --- options and exit codes -----------------------------------------------------------------------
 check_options() {
-  local help opt missing_man="" missing_readme=""
+  local help opt missing_man=""
   help=$("$proxy" --help 2>&1)
   local rendered
   rendered=$(mandoc -Tascii "$manpage" 2>/dev/null | col -b)
   while IFS= read -r opt; do
     grep -qF -- "$opt" <<<"$rendered" || missing_man+=" $opt"
-    grep -qF -- "\`$opt" "$readme" || missing_readme+=" $opt"
   done < <(grep -oE -- '--[a-z][a-z-]+' <<<"$help" | sort -u)
-  if [[ -z $missing_man$missing_readme ]]; then
-    pass "every --help option is documented in the man page and README"
+  if [[ -z $missing_man ]]; then
+    pass "every --help option is documented in the man page"
   else
-    fail "every --help option is documented" "man page lacks:${missing_man:- -}; README lacks:${missing_readme:- -}"
+    fail "every --help option is documented in the man page" "it lacks:$missing_man"
   fi
   local code
   local -a missing=()
   for code in 0 64 69 71 75 76; do
-    grep -qE "^\| $code \|" "$readme" || missing+=("README:$code")
     grep -qE "^\.It $code\$" "$manpage" || missing+=("man:$code")
   done
   if ((${#missing[@]} == 0)); then
-    pass "exit codes 0 64 69 71 75 76 are documented in both"
+    pass "exit codes 0 64 69 71 75 76 are documented in the man page"
   else
     fail "exit codes documented" "${missing[*]}"
   fi
 }
 
-run_transcripts README "$tmp/readme.blocks"
 run_transcripts man "$tmp/man.blocks"
-check_command_lines README "$tmp/readme.blocks"
 check_command_lines man "$tmp/man.blocks"
-check_fragment README "$tmp/readme.blocks"
 check_fragment man "$tmp/man.blocks"
+for doc in "${docs[@]}"; do
+  name=${doc#"$PWD/"}
+  md_blocks "$doc" >"$tmp/doc.blocks"
+  # A document with no example of its own kind is fine; README.md must have both.
+  if [[ $doc == "$readme" ]] || grep -q '^\$ ssh-proxy ' "$tmp/doc.blocks"; then
+    run_transcripts "$name" "$tmp/doc.blocks"
+  fi
+  if [[ $doc == "$readme" ]] || grep -qE '^(\$ )?(ssh|scp) ' "$tmp/doc.blocks"; then
+    check_command_lines "$name" "$tmp/doc.blocks"
+  fi
+done
+# The man page's footer (.Os) carries the version --version prints.
+os_version=$(sed -n 's/^\.Os ssh-proxy //p' "$manpage")
+if [[ "ssh-proxy $os_version" == "$("$proxy" --version)" ]]; then
+  pass "the man page's .Os names the version --version prints ($os_version)"
+else
+  fail "the man page's .Os names the version --version prints" ".Os [$os_version], --version [$("$proxy" --version)]"
+fi
+readme_lines=$(wc -l <"$readme")
+if ((readme_lines <= 160)); then
+  pass "README.md is the way in ($readme_lines lines)"
+else
+  fail "README.md is the way in" "$readme_lines lines; the reference belongs in the man page"
+fi
+# --help names the path the binary runs from (/proc/self/exe), not the install default.
 "$proxy" --help >"$tmp/help.text" 2>&1
-check_fragment --help "$tmp/help.text"
+sed "s|ProxyCommand $(readlink -f "$proxy") |ProxyCommand $installed_path |" "$tmp/help.text" \
+  >"$tmp/help.default"
+if grep -qF "ProxyCommand $(readlink -f "$proxy") '%n' %p" "$tmp/help.text"; then
+  pass "--help's ssh_config sample names the binary's own path"
+else
+  fail "--help's ssh_config sample names the binary's own path" "$(grep ProxyCommand "$tmp/help.text")"
+fi
+check_fragment --help "$tmp/help.default"
 check_options
 
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+check_summary

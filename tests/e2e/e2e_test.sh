@@ -155,7 +155,8 @@ if command -v socat >/dev/null; then
     fail fixture_mux_firecracker_reply "want 'OK 1073741824' then sshd's banner: $(detail)"
   fi
 else
-  echo "SKIP fixture_sshd_without_proxy fixture_mux_firecracker_reply (no socat)"
+  skip fixture_sshd_without_proxy "socat is not installed"
+  skip fixture_mux_firecracker_reply "socat is not installed"
 fi
 
 # --- ssh through ssh-proxy, every spelling of every target ----------------------------------------
@@ -374,8 +375,7 @@ else
   fail proxy_vsock_dry_run "$(detail)"
 fi
 
-echo "$PASSED passed, $FAILED failed"
-if ((FAILED > 0)); then
+if ! check_summary; then
   save_logs
   echo "--- tail of $FIXTURE_SSHD_LOG" >&2
   tail -n 20 "$FIXTURE_SSHD_LOG" >&2 2>/dev/null

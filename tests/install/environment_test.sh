@@ -141,7 +141,7 @@ fi
 # (Skipped for a sanitizer build: the canary is then instrumented too and loads only into
 # instrumented programs.)
 if ((dynamic)); then
-  echo "SKIP control_canary_fires_in_a_dynamic_ssh_proxy (sanitizer build)"
+  skip control_canary_fires_in_a_dynamic_ssh_proxy "a sanitizer build: the canary only loads into instrumented programs"
 else
   mkdir -p "$T/control"
   cp /bin/true "$T/control/ssh-proxy"
@@ -210,5 +210,4 @@ else
   fail canary_never_loaded_into_ssh_proxy "$(grep -h HIJACKED "$T"/*.err)"
 fi
 
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+check_summary

@@ -118,7 +118,7 @@ if [[ $RC == 0 && -x $installed ]] && grep -qxF "    ProxyCommand $installed '%n
   pass install_into_temporary_root
 else
   fail install_into_temporary_root "$(detail)"
-  echo "$PASSED passed, $FAILED failed"
+  check_summary
   exit 1
 fi
 
@@ -133,7 +133,7 @@ TEST_TMPDIR=$T/VM-Dir
 source "$FIXTURE"
 if ! fixture_start firecracker; then
   fail fixture_start "could not start sshd and the mux emulator"
-  echo "$PASSED passed, $FAILED failed"
+  check_summary
   exit 1
 fi
 trap cleanup EXIT
@@ -224,5 +224,4 @@ else
   fail uninstall_keeps_a_foreign_fragment "$(detail)"
 fi
 
-echo "$PASSED passed, $FAILED failed"
-((FAILED == 0))
+check_summary

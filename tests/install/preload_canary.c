@@ -24,4 +24,5 @@ __attribute__((constructor)) static void canary(void) {
 }
 
 /* Makes the library acceptable as an LD_AUDIT module too (rtld-audit(7)). */
+unsigned int la_version(unsigned int version);
 unsigned int la_version(unsigned int version) { return version; }

@@ -7,10 +7,13 @@
 
 #include "src/machine.h"
 
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstring>
@@ -31,9 +34,15 @@
 #include "src/exit_codes.h"
 #include "tests/testing/fake_syscalls.h"
 #include "tests/testing/printing.h"
+#include "tests/testing/targets.h"
 
 namespace ssh_proxy {
 namespace {
+
+using ::ssh_proxy::testing::Machine;
+using ::ssh_proxy::testing::Mux;
+using ::ssh_proxy::testing::Unix;
+using ::ssh_proxy::testing::Vsock;
 
 using ::ssh_proxy::testing::FakeSyscalls;
 
@@ -53,38 +62,6 @@ constexpr absl::string_view kNoSuchMachine =
     R"({"error":"io.systemd.Machine.NoSuchMachine","parameters":{}})";
 constexpr absl::string_view kInvalidParameter =
     R"({"error":"org.varlink.service.InvalidParameter","parameters":{"parameter":"name"}})";
-
-Target Machine(absl::string_view name, uint32_t port = 22) {
-  Target t;
-  t.kind = TargetKind::kMachine;
-  t.name = std::string(name);
-  t.port = port;
-  return t;
-}
-
-Target Unix(absl::string_view path, uint32_t port = 22) {
-  Target t;
-  t.kind = TargetKind::kUnix;
-  t.path = std::string(path);
-  t.port = port;
-  return t;
-}
-
-Target Vsock(uint32_t cid, uint32_t port = 22) {
-  Target t;
-  t.kind = TargetKind::kVsock;
-  t.cid = cid;
-  t.port = port;
-  return t;
-}
-
-Target Mux(absl::string_view path, uint32_t port = 22) {
-  Target t;
-  t.kind = TargetKind::kVsockMux;
-  t.path = std::string(path);
-  t.port = port;
-  return t;
-}
 
 // ExpectError checks that `got` failed with exit `exit`, in one printable
 // line that starts with the machine's name and contains each of `subs`.
@@ -493,6 +470,23 @@ class RedirectingSyscalls : public FakeSyscalls {
     }
     return FakeSyscalls::Connect(fd, addr, len);
   }
+  // open() of machined's state directory goes to `state_dir` instead (the
+  // host's own /run/systemd/machines must not decide a test), and of the
+  // paths in `open_redirect` to theirs.
+  std::string state_dir;
+  std::map<std::string, std::string> open_redirect;
+  int Open(const char* path, int flags) override {
+    if (std::string(path) == kMachinedStateDir) {
+      asked.push_back(path);
+      return FakeSyscalls::Open(state_dir.c_str(), flags);
+    }
+    auto it = open_redirect.find(path);
+    if (it != open_redirect.end()) {
+      asked.push_back(path);
+      return FakeSyscalls::Open(it->second.c_str(), flags);
+    }
+    return FakeSyscalls::Open(path, flags);
+  }
 };
 
 constexpr uint32_t kUid = 4242;
@@ -505,6 +499,10 @@ class ResolveMachineTest : public ::testing::Test {
     system_ = dir_ + "/system";
     sys_.redirect[MachinedSocketPath(MachineScope::kUser, kUid)] = user_;
     sys_.redirect[MachinedSocketPath(MachineScope::kSystem, kUid)] = system_;
+    state_ = dir_ + "/machines";  // Absent unless a test makes it.
+    sys_.state_dir = state_;
+    marker_ = dir_ + "/systemd-ssh-proxy";  // Likewise.
+    sys_.open_redirect[kSystemd256Marker] = marker_;
   }
   void TearDown() override {
     EXPECT_TRUE(sys_.open_fds().empty()) << "fd leak";
@@ -523,7 +521,7 @@ class ResolveMachineTest : public ::testing::Test {
     return Script{{absl::StrCat(reply, std::string(1, '\0'))}};
   }
 
-  std::string dir_, user_, system_, log_;
+  std::string dir_, user_, system_, state_, marker_, log_;
   RedirectingSyscalls sys_;
 };
 
@@ -553,6 +551,58 @@ TEST_F(ResolveMachineTest, UserScopeAnswersFirst) {
                                     "/systemd/nspawn/unix-export/c1/ssh")));
   EXPECT_EQ(sys_.asked.size(), 1u);  // Never the system scope.
   EXPECT_EQ(user.request(), MachinedRequest("c1"));
+}
+
+// Newer systemd (262) exports a container's sshd at
+// runtime/systemd/nspawn/NAME/unix-export/ssh: used when it exists (in
+// either scope), 257's layout otherwise.
+TEST_F(ResolveMachineTest, NspawnExportOfNewerSystemdWhenItExists) {
+  const std::string newer = "/run/systemd/nspawn/c1/unix-export/ssh";
+  const std::string newer_user =
+      absl::StrCat("/run/user/", kUid, "/systemd/nspawn/c1/unix-export/ssh");
+  const std::string present = dir_ + "/present";
+  const int fd = ::open(present.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  {
+    sys_.open_redirect[newer] = dir_ + "/absent";
+    FakeMachined system(system_, Reply(kNspawn));
+    absl::StatusOr<Target> got = Resolve("c1");
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, Unix("/run/systemd/nspawn/unix-export/c1/ssh"));
+    EXPECT_TRUE(absl::StrContains(log_, newer + " is absent")) << log_;
+  }
+  {
+    sys_.open_redirect[newer] = present;
+    FakeMachined system(system_, Reply(kNspawn));
+    absl::StatusOr<Target> got = Resolve("c1");
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, Unix(newer));
+  }
+  {
+    sys_.open_redirect[newer_user] = present;
+    FakeMachined user(user_, Reply(kNspawn));
+    absl::StatusOr<Target> got = Resolve("c1");
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(*got, Unix(newer_user));
+  }
+}
+
+// An sshAddress that happens to name 257's export path is taken as it is.
+TEST_F(ResolveMachineTest, AnSshAddressIsNeverRewritten) {
+  const std::string present = dir_ + "/present";
+  const int fd = ::open(present.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  sys_.open_redirect["/run/systemd/nspawn/vm2/unix-export/ssh"] = present;
+  FakeMachined system(
+      system_,
+      Reply(R"({"parameters":{"name":"vm2","class":"container","service":)"
+            R"("systemd-nspawn","sshAddress":)"
+            R"("unix/run/systemd/nspawn/unix-export/vm2/ssh"}})"));
+  absl::StatusOr<Target> got = Resolve("vm2");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, Unix("/run/systemd/nspawn/unix-export/vm2/ssh"));
 }
 
 TEST_F(ResolveMachineTest, NoSuchMachineInTheUserScopeAsksTheSystemScope) {
@@ -597,6 +647,77 @@ TEST_F(ResolveMachineTest, NotRunningInEitherScope) {
   ExpectError(Resolve("vm1"), "vm1", 69,
               {"systemd-machined is not running",
                "user scope:", "system scope:", "ENOENT"});
+}
+
+// systemd < 256 (Debian 12's 252): machined runs and keeps its state
+// directory, but has no varlink socket. Same exit code as "not running", and
+// the message says which it is.
+TEST_F(ResolveMachineTest, StateDirectoryWithoutSocketIsSystemdOlderThan256) {
+  ASSERT_EQ(::mkdir(state_.c_str(), 0755), 0);
+  ExpectError(Resolve("vm1"), "vm1", 69,
+              {"systemd-machined has no varlink interface here",
+               "/run/systemd/machines exists",
+               "/run/systemd/machine/io.systemd.Machine does not",
+               "older than 256", "machine/ needs systemd 256 or later"});
+  EXPECT_TRUE(absl::StrContains(
+      log_, "machined's state directory /run/systemd/machines exists"))
+      << log_;
+}
+
+// systemd 257 before machined first runs (it starts on demand): the state
+// directory (tmpfiles makes it at boot) and no socket, as on 252, but
+// systemd >= 256's own ssh proxy is installed: not running.
+TEST_F(ResolveMachineTest, StateDirectoryOnSystemd256OrLaterIsNotRunning) {
+  ASSERT_EQ(::mkdir(state_.c_str(), 0755), 0);
+  const int fd = ::open(marker_.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0755);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  absl::StatusOr<Target> got = Resolve("vm1");
+  ExpectError(got, "vm1", 69, {"systemd-machined is not running", "ENOENT"});
+  EXPECT_FALSE(absl::StrContains(got.status().message(), "256"));
+  EXPECT_TRUE(absl::StrContains(
+      log_, "systemd >= 256's /usr/lib/systemd/systemd-ssh-proxy exists"))
+      << log_;
+}
+
+// Neither the directory nor the socket: not running (and the state directory
+// was looked at, its absence logged).
+TEST_F(ResolveMachineTest, NoStateDirectoryIsNotRunning) {
+  absl::StatusOr<Target> got = Resolve("vm1");
+  ExpectError(got, "vm1", 69, {"systemd-machined is not running"});
+  EXPECT_FALSE(absl::StrContains(got.status().message(), "256"));
+  EXPECT_TRUE(absl::StrContains(log_, "/run/systemd/machines: No such file"))
+      << log_;
+}
+
+// A socket file nobody listens on (machined >= 256 stopped): not running, even
+// with the state directory there; the directory is not even looked at.
+TEST_F(ResolveMachineTest, AStaleSystemSocketIsNotRunningWhateverTheDirectory) {
+  ASSERT_EQ(::mkdir(state_.c_str(), 0755), 0);
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  struct sockaddr_un addr;
+  std::memset(&addr, 0, sizeof(addr));
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, system_.data(), system_.size());
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ::close(fd);
+  absl::StatusOr<Target> got = Resolve("vm1");
+  ExpectError(got, "vm1", 69,
+              {"systemd-machined is not running", "ECONNREFUSED"});
+  EXPECT_FALSE(absl::StrContains(got.status().message(), "256"));
+  EXPECT_EQ(std::count(sys_.asked.begin(), sys_.asked.end(),
+                       std::string(kMachinedStateDir)),
+            0);
+}
+
+// A regular file where the directory should be is not the directory.
+TEST_F(ResolveMachineTest, AStateDirectoryThatIsAFileIsNotRunning) {
+  const int fd = ::open(state_.c_str(), O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+  ASSERT_GE(fd, 0);
+  ::close(fd);
+  absl::StatusOr<Target> got = Resolve("vm1");
+  ExpectError(got, "vm1", 69, {"systemd-machined is not running"});
+  EXPECT_TRUE(absl::StrContains(log_, "ENOTDIR")) << log_;
 }
 
 TEST_F(ResolveMachineTest, NoSuchMachineInBothScopes) {

@@ -1,9 +1,13 @@
-// The two seccomp programs that libseccomp generated at build time
-// (src/seccomp_policy.inc), run in a small classic-BPF interpreter over
-// synthetic system calls: what each stage allows and kills, argument by
-// argument. This covers what the real binary cannot be made to do on these
-// machines: the AF_VSOCK calls (socket, the connect timeout) are never made
-// here, only judged.
+// The two seccomp programs that src/seccomp_policy_gen.cc emits at build time
+// (src/seccomp_policy.inc), and every other shape of them that it prints for
+// bench/seccomp_attach (src/seccomp_candidates.inc, libseccomp's own
+// included), run in a small classic-BPF interpreter over synthetic system
+// calls: what each stage allows and kills, argument by argument; and, number
+// by number over 0..1023 of each ABI with arguments around every value a rule
+// compares, that the loaded programs decide exactly as libseccomp's programs
+// for the same lists do. This covers what the real binary cannot be made to do
+// on these machines: the AF_VSOCK calls (socket, the connect timeout) are
+// never made here, only judged.
 
 #include <fcntl.h>
 #include <linux/audit.h>
@@ -21,6 +25,7 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,24 +33,33 @@
 
 namespace {
 
+#include "src/seccomp_candidates.inc"
 #include "src/seccomp_policy.inc"
 
 // The pid that Patched() puts into the programs, as sandbox.cc puts its own.
 constexpr uint32_t kPid = 4242;
 
 // Patched returns `prog` with kPid in `slots`, as sandbox.cc loads it.
+std::vector<struct sock_filter> Patched(const struct sock_filter* prog,
+                                        size_t n, const int* slots) {
+  std::vector<struct sock_filter> copy(prog, prog + n);
+  for (int i = 0; i < 2; ++i) copy[slots[i]].k = kPid;
+  return copy;
+}
 template <size_t N>
 std::vector<struct sock_filter> Patched(const struct sock_filter (&prog)[N],
                                         const int (&slots)[2]) {
-  std::vector<struct sock_filter> copy(prog, prog + N);
-  for (int slot : slots) copy[slot].k = kPid;
-  return copy;
+  return Patched(prog, N, slots);
+}
+std::vector<struct sock_filter> Patched(const SeccompCandidate& c) {
+  return Patched(c.filter, c.len, c.pid_slots);
 }
 
-// Run evaluates `prog` on `data` as the kernel does for the opcodes
-// libseccomp emits (a test failure for any other). Returns the action.
-uint32_t Run(const std::vector<struct sock_filter>& prog,
-             const struct seccomp_data& data) {
+// RunFilter evaluates `prog` on `data` as the kernel does for the opcodes
+// libseccomp and src/seccomp_policy_gen.cc emit (a test failure for any
+// other). Returns the action.
+uint32_t RunFilter(const std::vector<struct sock_filter>& prog,
+                   const struct seccomp_data& data) {
   const size_t N = prog.size();
   unsigned char bytes[sizeof(data)];
   std::memcpy(bytes, &data, sizeof(data));
@@ -62,6 +76,9 @@ uint32_t Run(const std::vector<struct sock_filter>& prog,
         break;
       case BPF_ALU | BPF_AND | BPF_K:
         a &= f.k;
+        break;
+      case BPF_JMP | BPF_JA:  // libseccomp's long jumps, if it needs any.
+        pc += f.k;
         break;
       case BPF_JMP | BPF_JEQ | BPF_K:
         pc += a == f.k ? f.jt : f.jf;
@@ -234,7 +251,7 @@ std::vector<Call> NeverAllowed() {
 void Expect(const std::vector<struct sock_filter>& prog, const char* stage,
             std::vector<Call> calls, uint32_t action) {
   for (const Call& c : calls) {
-    EXPECT_EQ(Run(prog, c.data), action)
+    EXPECT_EQ(RunFilter(prog, c.data), action)
         << stage << ": " << c.name
         << (action == SECCOMP_RET_ALLOW ? " must be allowed"
                                         : " must kill the process");
@@ -279,6 +296,182 @@ TEST(PolicyTest, Stage2KillsEveryOpenSocketAndConnect) {
 TEST(PolicyTest, CallCounts) {
   EXPECT_EQ(kStage2FilterCalls, 24);
   EXPECT_EQ(kStage1FilterCalls, kStage2FilterCalls + 12);
+}
+
+// Every shape that bench/seccomp_attach measures allows and kills what its
+// stage must, like the loaded one.
+TEST(PolicyTest, EveryCandidateShapeKeepsItsStagesLists) {
+  ASSERT_EQ(std::size(kSeccompCandidates), 12u);
+  for (const SeccompCandidate& c : kSeccompCandidates) {
+    const std::string name =
+        std::string("stage ") + std::to_string(c.stage) + ", " + c.name;
+    const std::vector<struct sock_filter> prog = Patched(c);
+    Expect(prog, name.c_str(), Stage2Allowed(), SECCOMP_RET_ALLOW);
+    Expect(prog, name.c_str(), Stage1OnlyAllowed(),
+           c.stage == 1 ? SECCOMP_RET_ALLOW : SECCOMP_RET_KILL_PROCESS);
+    Expect(prog, name.c_str(), NeverAllowed(), SECCOMP_RET_KILL_PROCESS);
+  }
+}
+
+// The loaded programs are src/seccomp_policy_gen.cc's "balanced by numbers"
+// candidates.
+TEST(PolicyTest, TheLoadedProgramsAreTheMeasuredShape) {
+  int found = 0;
+  for (const SeccompCandidate& c : kSeccompCandidates) {
+    const bool stage1 = c.stage == 1;
+    const struct sock_filter* loaded = stage1 ? kStage1Filter : kStage2Filter;
+    const size_t len =
+        stage1 ? std::size(kStage1Filter) : std::size(kStage2Filter);
+    if (c.len == len && std::memcmp(c.filter, loaded, len * 8) == 0) {
+      ++found;
+      EXPECT_TRUE(std::string(c.name).find("(loaded)") != std::string::npos)
+          << c.name;
+    }
+  }
+  EXPECT_EQ(found, 2);
+}
+
+// ArgValues returns, for each of the six arguments, the values to try: 0, all
+// ones, and around every value a rule of `prog_nr` compares that argument
+// with (the value, its neighbours, with the high word set, with the bits of
+// O_CREAT, O_TRUNC, O_TMPFILE, SOCK_CLOEXEC|SOCK_NONBLOCK and PROT_EXEC).
+std::vector<std::set<uint64_t>> ArgValues(int nr) {
+  std::vector<std::set<uint64_t>> values(6, std::set<uint64_t>{0});
+  const std::vector<Call> lists[] = {Stage2Allowed(), Stage1OnlyAllowed(),
+                                     NeverAllowed()};
+  for (const std::vector<Call>& list : lists) {
+    for (const Call& c : list) {
+      if (static_cast<int>(c.data.nr) != nr) continue;
+      for (int a = 0; a < 4; ++a) {
+        const uint64_t v = c.data.args[a];
+        for (uint64_t w :
+             {v, v ^ 1, v + 1, v | (uint64_t{1} << 32), v | O_CREAT,
+              v | O_TRUNC, v | (O_TMPFILE & ~O_DIRECTORY),
+              v | SOCK_CLOEXEC | SOCK_NONBLOCK, v | PROT_EXEC, ~uint64_t{0}}) {
+          values[a].insert(w);
+        }
+      }
+    }
+  }
+  return values;
+}
+
+// KernelView returns `data` as the kernel's system call reads it: the
+// arguments that are int or unsigned int in its SYSCALL_DEFINE (those our
+// rules compare; the kernel casts the register to 32 bits) without their
+// high word.
+struct seccomp_data KernelView(struct seccomp_data data) {
+  static const struct {
+    int nr;
+    std::initializer_list<int> args;
+  } kIntArgs[] = {
+      {SYS_socket, {0, 1, 2}},     {SYS_setsockopt, {0, 1, 2}},
+      {SYS_getsockopt, {0, 1, 2}}, {SYS_newfstatat, {0, 3}},
+      {SYS_openat, {0, 2}},        {SYS_seccomp, {0, 1}},
+      {SYS_fcntl, {0, 1}},         {SYS_tgkill, {0, 1, 2}},
+      {SYS_rt_sigaction, {0}},
+  };
+  if (data.arch != AUDIT_ARCH_X86_64) return data;
+  for (const auto& call : kIntArgs) {
+    if (call.nr != data.nr) continue;
+    for (int a : call.args) data.args[a] &= 0xffffffffu;
+  }
+  return data;
+}
+
+// The high word of an int argument is ignored by the kernel, and by the
+// loaded programs: a call is judged on what the kernel will do.
+TEST(PolicyTest, TheHighWordOfAnIntArgumentIsNotCompared) {
+  const uint64_t high = uint64_t{1} << 32;
+  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
+         {Make("fcntl F_GETFL, high word set", SYS_fcntl, {3, F_GETFL | high}),
+          Make("tgkill SIGABRT to itself, high words set", SYS_tgkill,
+               {kPid | high, kPid | high, SIGABRT | high})},
+         SECCOMP_RET_ALLOW);
+  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
+         {Make("fcntl F_DUPFD, high word set", SYS_fcntl, {3, F_DUPFD | high}),
+          Make("tgkill SIGKILL, high word set", SYS_tgkill,
+               {kPid, kPid, SIGKILL | high})},
+         SECCOMP_RET_KILL_PROCESS);
+  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
+         {Make("socket AF_UNIX, high word set", SYS_socket,
+               {AF_UNIX | high, SOCK_STREAM | high, 0})},
+         SECCOMP_RET_ALLOW);
+  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
+         {Make("socket AF_INET, high word set", SYS_socket,
+               {AF_INET | high, SOCK_STREAM, 0})},
+         SECCOMP_RET_KILL_PROCESS);
+}
+
+// The loaded programs, and every other shape, decide as libseccomp's own
+// program for the same list does: every number 0..1023 of x86_64, i386 and
+// x32 (and the numbers just below and at 2^32), with every combination of the
+// first four arguments' values above (the rules compare no other). Ours are
+// compared on what the kernel reads (KernelView), libseccomp's other shape as
+// they are.
+TEST(PolicyTest, EveryShapeDecidesAsLibseccompDoes) {
+  const std::vector<struct sock_filter> reference[2] = {
+      Patched(kStage1LibseccompTree, kStage1LibseccompTreePidSlots),
+      Patched(kStage2LibseccompTree, kStage2LibseccompTreePidSlots)};
+  std::vector<std::pair<std::string, std::vector<struct sock_filter>>> progs[2];
+  progs[0].push_back(
+      {"loaded stage 1", Patched(kStage1Filter, kStage1FilterPidSlots)});
+  progs[1].push_back(
+      {"loaded stage 2", Patched(kStage2Filter, kStage2FilterPidSlots)});
+  for (const SeccompCandidate& c : kSeccompCandidates) {
+    progs[c.stage - 1].push_back({c.name, Patched(c)});
+  }
+  std::vector<uint32_t> numbers;
+  for (uint32_t nr = 0; nr < 1024; ++nr) numbers.push_back(nr);
+  for (uint32_t nr : {0x3fffffffu, 0x7fffffffu, 0xfffffffeu, 0xffffffffu}) {
+    numbers.push_back(nr);
+  }
+  long compared = 0;
+  int mismatches = 0;
+  for (uint32_t arch : {static_cast<uint32_t>(AUDIT_ARCH_X86_64),
+                        static_cast<uint32_t>(AUDIT_ARCH_I386), 0u}) {
+    for (uint32_t base : numbers) {
+      // arch 0 stands for x32: x86_64's arch with bit 30 in the number.
+      const uint32_t nr = arch == 0 ? (base | 0x40000000u) : base;
+      const std::vector<std::set<uint64_t>> values =
+          ArgValues(static_cast<int>(nr));
+      struct seccomp_data data = {};
+      data.nr = static_cast<int>(nr);
+      data.arch = arch == 0 ? AUDIT_ARCH_X86_64 : arch;
+      for (uint64_t a0 : values[0]) {
+        for (uint64_t a1 : values[1]) {
+          for (uint64_t a2 : values[2]) {
+            for (uint64_t a3 : values[3]) {
+              data.args[0] = a0;
+              data.args[1] = a1;
+              data.args[2] = a2;
+              data.args[3] = a3;
+              for (int stage = 0; stage < 2; ++stage) {
+                const uint32_t raw = RunFilter(reference[stage], data);
+                const uint32_t kernel =
+                    RunFilter(reference[stage], KernelView(data));
+                for (const auto& [name, prog] : progs[stage]) {
+                  ++compared;
+                  const uint32_t want =
+                      name.rfind("libseccomp", 0) == 0 ? raw : kernel;
+                  if (RunFilter(prog, data) == want) continue;
+                  if (++mismatches <= 20) {
+                    ADD_FAILURE()
+                        << name << ": nr " << nr << " arch 0x" << std::hex
+                        << data.arch << " args " << a0 << " " << a1 << " " << a2
+                        << " " << a3 << ": 0x" << RunFilter(prog, data)
+                        << ", libseccomp 0x" << want;
+                  }
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
+  EXPECT_GT(compared, 100000);
 }
 
 #endif

@@ -1,8 +1,17 @@
-// Where stage 2 happens, checked call by call through FakeSyscalls: Connect's
-// after_connect hook runs once, after the connect and before the first byte
-// is sent or received, for every address kind (vsock simulated: no AF_VSOCK
-// socket reaches the kernel); nothing that opens anything runs after it; and
-// a relay prepared with PrepareRelay opens nothing while it copies.
+// Where the stages happen, checked call by call through FakeSyscalls.
+//
+// The rule (src/sandbox.h): no byte from outside the command line is read
+// before a filter forbids exec, open and new sockets other than the target's.
+// Per kind, what Run (src/run.cc) does before the target's connect is run here (for
+// machine/, asking a stand-in machined) and the bytes read before Connect's
+// after_connect hook (stage 2) are counted: stage 1 (NeedsStage1) must be
+// loaded exactly for the kinds that read some.
+//
+// Stage 2: Connect's after_connect hook runs once, after the connect and
+// before the first byte is sent or received, for every address kind (vsock
+// simulated: no AF_VSOCK socket reaches the kernel); nothing that opens
+// anything runs after it; and a relay prepared with PrepareRelay opens nothing
+// while it copies.
 
 #include <fcntl.h>
 #include <poll.h>
@@ -10,6 +19,8 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <map>
 #include <string>
 #include <thread>
@@ -19,13 +30,19 @@
 #include "gtest/gtest.h"
 #include "src/address.h"
 #include "src/connector.h"
+#include "src/machine.h"
 #include "src/relay.h"
+#include "src/sandbox.h"
 #include "tests/testing/fake_syscalls.h"
+#include "tests/testing/scripted_machined.h"
+#include "tests/testing/targets.h"
 
 namespace ssh_proxy {
 namespace {
 
 using testing::FakeSyscalls;
+using testing::MachineReply;
+using testing::ScriptedMachined;
 
 // The calls that open something: none may happen in stage 2.
 constexpr const char* kOpeningCalls[] = {"socket", "connect", "open",
@@ -115,10 +132,7 @@ class StageOrderTest : public ::testing::Test {
 
 TEST_F(StageOrderTest, VsockMuxHookRunsAfterConnectBeforeTheHandshake) {
   OneShotMux mux(dir_ + "/s");
-  Target target;
-  target.kind = TargetKind::kVsockMux;
-  target.path = dir_ + "/s";
-  target.port = 22;
+  const Target target = ::ssh_proxy::testing::Mux(dir_ + "/s");
   absl::StatusOr<UniqueFd> fd = ConnectWithHook(target, absl::OkStatus());
   ASSERT_TRUE(fd.ok()) << fd.status();
   EXPECT_EQ(hook_calls_, 1);
@@ -160,10 +174,7 @@ TEST_F(StageOrderTest, VsockHookRunsAfterConnect) {
 
 TEST_F(StageOrderTest, HookErrorIsConnectsErrorAndNothingLeaks) {
   OneShotMux mux(dir_ + "/s");
-  Target target;
-  target.kind = TargetKind::kVsockMux;
-  target.path = dir_ + "/s";
-  target.port = 22;
+  const Target target = ::ssh_proxy::testing::Mux(dir_ + "/s");
   absl::StatusOr<UniqueFd> fd =
       ConnectWithHook(target, absl::InternalError("cannot confine"));
   ASSERT_FALSE(fd.ok());
@@ -171,6 +182,112 @@ TEST_F(StageOrderTest, HookErrorIsConnectsErrorAndNothingLeaks) {
   EXPECT_EQ(hook_calls_, 1);
   EXPECT_EQ(Count(sys_, "send"), 0);
   EXPECT_TRUE(sys_.open_fds().empty());
+}
+
+// FakeSyscalls whose connect() to one of `redirect`'s paths goes to its
+// stand-in instead (machined's sockets, .host's sshd socket).
+class RedirectingSyscalls : public FakeSyscalls {
+ public:
+  std::map<std::string, std::string> redirect;
+  int Connect(int fd, const struct sockaddr* addr, socklen_t len) override {
+    struct sockaddr_un un = {};
+    std::memcpy(&un, addr, std::min<size_t>(len, sizeof(un)));
+    auto it = redirect.find(un.sun_path);
+    if (un.sun_family == AF_UNIX && it != redirect.end()) {
+      std::memset(un.sun_path, 0, sizeof(un.sun_path));
+      std::memcpy(un.sun_path, it->second.data(), it->second.size());
+      return FakeSyscalls::Connect(fd, reinterpret_cast<sockaddr*>(&un),
+                                   sizeof(un));
+    }
+    return FakeSyscalls::Connect(fd, addr, len);
+  }
+};
+
+// What Run (src/run.cc) does for `host` up to the hand-off, through `sys`: parse,
+// resolve a machine/, connect with stage 2's hook. Returns how many reads of
+// someone else's bytes (recv, read) came before the hook, or -1 if the hook
+// did not run.
+int BytesReadBeforeStage2(const std::string& host, RedirectingSyscalls& sys) {
+  absl::StatusOr<Target> target = ParseTarget(host, "22");
+  EXPECT_TRUE(target.ok()) << host << ": " << target.status();
+  if (!target.ok()) return -1;
+  ConnectOptions options;
+  options.timeout_ms = 5000;
+  if (target->kind == TargetKind::kMachine) {
+    absl::StatusOr<Target> resolved =
+        ResolveMachine(*target, getuid(), options, sys);
+    EXPECT_TRUE(resolved.ok()) << host << ": " << resolved.status();
+    if (!resolved.ok()) return -1;
+    target = *std::move(resolved);
+  }
+  int reads = -1;
+  options.after_connect = [&] {
+    reads = Count(sys, "recv") + Count(sys, "read");
+    return absl::OkStatus();
+  };
+  absl::StatusOr<UniqueFd> fd = Connect(*target, options, sys);
+  EXPECT_TRUE(fd.ok()) << host << ": " << fd.status();
+  return reads;
+}
+
+// The rule, per kind: stage 1 where, and only where, bytes from outside the
+// command line are read before stage 2.
+class StageRuleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char templ[] = "/tmp/ssh-proxy-rule-XXXXXX";
+    ASSERT_NE(mkdtemp(templ), nullptr);
+    dir_ = templ;
+    sys_.redirect["/run/ssh-unix-local/socket"] = dir_ + "/s";
+    sys_.redirect[MachinedSocketPath(MachineScope::kSystem, getuid())] =
+        dir_ + "/machined";
+  }
+  void TearDown() override {
+    unlink((dir_ + "/s").c_str());
+    rmdir(dir_.c_str());
+  }
+  void ExpectRule(const std::string& host, TargetKind kind) {
+    const int reads = BytesReadBeforeStage2(host, sys_);
+    ASSERT_GE(reads, 0) << host << ": stage 2's hook did not run";
+    EXPECT_EQ(NeedsStage1(kind), reads > 0)
+        << host << ": " << reads << " reads before stage 2";
+  }
+
+  std::string dir_;
+  RedirectingSyscalls sys_;
+};
+
+TEST_F(StageRuleTest, UnixReadsNothingBeforeStage2AndSkipsStage1) {
+  OneShotMux listener(dir_ + "/s");
+  ExpectRule("unix" + dir_ + "/s", TargetKind::kUnix);
+  EXPECT_FALSE(NeedsStage1(TargetKind::kUnix));
+}
+
+TEST_F(StageRuleTest, LocalHostReadsNothingBeforeStage2AndSkipsStage1) {
+  OneShotMux listener(dir_ + "/s");
+  ExpectRule(".host", TargetKind::kUnix);
+}
+
+TEST_F(StageRuleTest, VsockMuxReadsNothingBeforeStage2AndSkipsStage1) {
+  OneShotMux mux(dir_ + "/s");
+  ExpectRule("vsock-mux" + dir_ + "/s", TargetKind::kVsockMux);
+  EXPECT_FALSE(NeedsStage1(TargetKind::kVsockMux));
+}
+
+TEST_F(StageRuleTest, VsockReadsNothingBeforeStage2AndSkipsStage1) {
+  ExpectRule("vsock/4711", TargetKind::kVsock);  // Simulated: no AF_VSOCK.
+  EXPECT_FALSE(NeedsStage1(TargetKind::kVsock));
+}
+
+// machined's reply is read before the target's connect: stage 1 first.
+TEST_F(StageRuleTest, MachineReadsMachinedsReplyAndNeedsStage1) {
+  OneShotMux listener(dir_ + "/s");
+  ScriptedMachined machined(dir_ + "/machined",
+                            MachineReply("vm", "unix" + dir_ + "/s"));
+  ASSERT_TRUE(machined.ok());
+  ExpectRule("machine/vm", TargetKind::kMachine);
+  EXPECT_TRUE(NeedsStage1(TargetKind::kMachine));
+  unlink((dir_ + "/machined").c_str());
 }
 
 // Everything the relay opens, PrepareRelay opens: copying opens nothing.

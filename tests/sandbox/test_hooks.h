@@ -1,6 +1,7 @@
-// Test hooks of //tests/sandbox:ssh-proxy-with-test-hooks, a build of main.cc
-// with SSH_PROXY_TEST_HOOKS defined. //:ssh-proxy never contains them (and
-// reads no environment variable): they are hidden options of this binary only.
+// Test hooks of //tests/sandbox:ssh-proxy-with-test-hooks, whose main
+// (main_with_test_hooks.cc) passes them to Run (src/run.h) as RunHooks.
+// //:ssh-proxy never contains them (and reads no environment variable): they
+// are hidden options of this binary only.
 //
 //   --test-hook=STAGE:CALL   right after confinement stage STAGE (1 or 2) is
 //                            on, make the system call CALL (see kCalls in

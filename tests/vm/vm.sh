@@ -12,6 +12,10 @@
 # VM_FLAVOUR=systemd: the same kernel; a trixie tree (debootstrap, cached) with systemd >= 257,
 # openssh-server and systemd-container as a raw ext4 disk, which a busybox initramfs switch_roots
 # into; systemd's ssh generator puts sshd on vsock::22.
+# VM_FLAVOUR=sid: the same with a Debian sid tree (systemd 262, the per-user machined);
+# VM_FLAVOUR=bookworm: with a Debian 12 tree (systemd 252, machined without varlink) and a socket
+# unit for sshd on vsock::22 (252 has no ssh generator). Both set VM_SKIP_REASON when their tree
+# cannot be built.
 # The guest has no network device. Every host-side process (qemu, vhost-device-vsock, the host
 # sshd, ssh) runs under no-vsock (a seccomp filter refusing AF_VSOCK): AF_VSOCK only exists in the
 # guest.
@@ -22,6 +26,7 @@
 #   vhost-device-vsock-VERSION/   extracted from Debian sid through a private apt state (apt/),
 #                     which never touches the system's apt sources or lists
 #   rootfs-trixie-systemd-VERSION/  the systemd flavour's tree (debootstrap --variant=minbase)
+#   rootfs-sid-systemd-VERSION/, rootfs-bookworm-systemd-VERSION/  the sid and bookworm trees
 #
 # Inputs (set before vm_start): VM_SSH_PROXY (the binary under test; required), VM_REPO (the repo
 # root, for tools/install.sh), VM_FLAVOUR, VM_CID (guest CID, default 42), VM_MEM (default 512M),
@@ -197,6 +202,12 @@ vm_fetch() {
   if [[ $rc == 0 && ${VM_FLAVOUR:-minimal} == systemd ]]; then
     vm_fetch_systemd_rootfs || rc=1
   fi
+  if [[ $rc == 0 && ${VM_FLAVOUR:-minimal} == sid ]]; then
+    vm_fetch_sid_rootfs || rc=1
+  fi
+  if [[ $rc == 0 && ${VM_FLAVOUR:-minimal} == bookworm ]]; then
+    vm_fetch_bookworm_rootfs || rc=1
+  fi
   flock -u "$VM_LOCK_FD"
   exec {VM_LOCK_FD}>&-
   return "$rc"
@@ -261,7 +272,7 @@ vm_install_guest_files() {
 vm_build_initramfs() {
   local r=$VM_DIR/root kdir=$VM_KERNEL_DIR/lib/modules/$VM_KERNEL_RELEASE m f
   local modules=("${VM_MODULES[@]}")
-  [[ ${VM_FLAVOUR:-minimal} == systemd ]] && modules+=(virtio_blk)
+  vm_systemd_flavour && modules+=(virtio_blk)
   mkdir -p "$r"/{bin,dev,proc,sys,run,tmp,root,etc/ssh,usr/lib,usr/lib64,usr/bin,usr/sbin,modules} ||
     return 1
   ln -s usr/lib "$r/lib" && ln -s usr/lib64 "$r/lib64" || return 1
@@ -287,7 +298,7 @@ mount -t sysfs sys /sys
 for m in ${modules[*]}; do insmod /modules/\$m.ko || echo "ssh-proxy-vm: insmod \$m failed"; done
 EOF
   )
-  if [[ ${VM_FLAVOUR:-minimal} == systemd ]]; then
+  if vm_systemd_flavour; then
     cat >"$r/init" <<EOF
 $head
 mkdir -p /newroot
@@ -387,6 +398,125 @@ vm_fetch_systemd_rootfs() {
   VM_SYSTEMD_ROOTFS=$dir
 }
 
+# vm_systemd_flavour: true when VM_FLAVOUR boots a debootstrapped tree with systemd as PID 1
+# (systemd: trixie; sid: Debian sid; bookworm: Debian 12), which share the initramfs that
+# switch_roots and the disk.
+vm_systemd_flavour() {
+  [[ ${VM_FLAVOUR:-minimal} == systemd || ${VM_FLAVOUR:-minimal} == sid ||
+    ${VM_FLAVOUR:-minimal} == bookworm ]]
+}
+
+# The sid flavour's packages. sid's openssh-server no longer pulls in openssh-client (the guest
+# runs ssh); the per-user machined needs a user bus (dbus-user-session) and user@0 a PAM session
+# (libpam-systemd). systemd-nsresourced (for systemd-nspawn --user) loads libbpf1 at run time.
+VM_SID_PACKAGES=${VM_SID_PACKAGES:-systemd,systemd-container,openssh-server,openssh-client,dbus,dbus-user-session,libpam-systemd,udev,libbpf1}
+
+# vm_sid_tree_complete DIR: DIR's package list names every one of VM_SID_PACKAGES.
+vm_sid_tree_complete() {
+  local p
+  [[ -x $1/lib/systemd/systemd && -f $1/ssh-proxy-vm-packages.txt ]] || return 1
+  for p in ${VM_SID_PACKAGES//,/ }; do
+    grep -q "^$p " "$1/ssh-proxy-vm-packages.txt" || return 1
+  done
+}
+
+# vm_fetch_sid_rootfs: sets VM_SYSTEMD_ROOTFS to a Debian sid tree (debootstrap minbase with
+# VM_SID_PACKAGES), built once into the cache as rootfs-sid-systemd-VERSION (systemd's version;
+# the newest cached one is used as long as it holds VM_SID_PACKAGES, which pins a run to the tree
+# it was built from: delete it to follow sid). The tree holds ssh-proxy-vm-packages.txt, every package and
+# version in it. sid moves: when debootstrap fails or sid's systemd has no per-user machined
+# (< 258), sets VM_SKIP_REASON (the caller reports a SKIP with it, not a failure) and returns 1.
+vm_fetch_sid_rootfs() {
+  local cache dir tmp version
+  VM_SKIP_REASON=""
+  cache=$(vm_cache_dir)
+  dir=$(find "$cache" -maxdepth 1 -name 'rootfs-sid-systemd-*' -type d 2>/dev/null | sort -V |
+    tail -n1)
+  if [[ -z $dir ]] || ! vm_sid_tree_complete "$dir"; then
+    [[ $(id -u) == 0 ]] || {
+      VM_SKIP_REASON="building the sid guest's root needs root (debootstrap)"
+      return 1
+    }
+    command -v debootstrap >/dev/null || {
+      VM_SKIP_REASON="debootstrap is not installed"
+      return 1
+    }
+    tmp=$(mktemp -d "$cache/.rootfs.XXXXXX") || return 1
+    vm_log "building the sid guest's root with debootstrap (sid, minbase; a few minutes)"
+    if ! debootstrap --variant=minbase --include="$VM_SID_PACKAGES" sid "$tmp/root" \
+      "$(vm_mirror)" >"$tmp/debootstrap.log" 2>&1; then
+      local why
+      why=$(grep -E '^[EW]:' "$tmp/debootstrap.log" | sort -u | tail -n 2 | tr '\n' ' ')
+      VM_SKIP_REASON="debootstrap of Debian sid failed (sid moves; not ssh-proxy's failure): ${why:-$(tail -n 1 "$tmp/debootstrap.log")}"
+      vm_log "$VM_SKIP_REASON"
+      rm -rf "$tmp"
+      return 1
+    fi
+    # shellcheck disable=SC2016  # dpkg-query's own ${Version} template.
+    version=$(dpkg-query --admindir="$tmp/root/var/lib/dpkg" -W -f '${Version}' systemd) || return 1
+    # shellcheck disable=SC2016
+    dpkg-query --admindir="$tmp/root/var/lib/dpkg" -W -f '${Package} ${Version}\n' \
+      >"$tmp/root/ssh-proxy-vm-packages.txt" || return 1
+    dir=$cache/rootfs-sid-systemd-$version
+    rm -rf "$dir" && mv "$tmp/root" "$dir" && rm -rf "$tmp" || return 1
+  fi
+  version=$(basename "$dir")
+  version=${version#rootfs-sid-systemd-}
+  if ! [[ ${version%%[!0-9]*} -ge 258 ]]; then
+    VM_SKIP_REASON="Debian sid's systemd is $version, which has no per-user machined (258 and later)"
+    return 1
+  fi
+  VM_SYSTEMD_ROOTFS=$dir
+}
+
+# vm_fetch_bookworm_rootfs: sets VM_SYSTEMD_ROOTFS to a Debian 12 tree (debootstrap minbase with
+# systemd 252, systemd-container, openssh-server, dbus, udev), built once into the cache as
+# rootfs-bookworm-systemd-VERSION: a machined without varlink (systemd < 256). When it cannot be
+# built, sets VM_SKIP_REASON and returns 1.
+vm_fetch_bookworm_rootfs() {
+  local cache dir tmp version
+  VM_SKIP_REASON=""
+  cache=$(vm_cache_dir)
+  dir=$(find "$cache" -maxdepth 1 -name 'rootfs-bookworm-systemd-*' -type d 2>/dev/null |
+    sort -V | tail -n1)
+  if [[ -z $dir || ! -x $dir/lib/systemd/systemd ]]; then
+    if [[ $(id -u) != 0 ]] || ! command -v debootstrap >/dev/null; then
+      VM_SKIP_REASON="building the bookworm guest's root needs root and debootstrap"
+      return 1
+    fi
+    tmp=$(mktemp -d "$cache/.rootfs.XXXXXX") || return 1
+    vm_log "building the bookworm guest's root with debootstrap (bookworm, minbase; a few minutes)"
+    if ! debootstrap --variant=minbase \
+      --include=systemd,systemd-container,openssh-server,dbus,udev bookworm "$tmp/root" \
+      "$(vm_mirror)" >"$tmp/debootstrap.log" 2>&1; then
+      VM_SKIP_REASON="debootstrap of Debian bookworm failed: $(tail -n 1 "$tmp/debootstrap.log")"
+      vm_log "$VM_SKIP_REASON"
+      rm -rf "$tmp"
+      return 1
+    fi
+    # shellcheck disable=SC2016  # dpkg-query's own ${Version} template.
+    version=$(dpkg-query --admindir="$tmp/root/var/lib/dpkg" -W -f '${Version}' systemd) || return 1
+    dir=$cache/rootfs-bookworm-systemd-$version
+    rm -rf "$dir" && mv "$tmp/root" "$dir" && rm -rf "$tmp" || return 1
+  fi
+  VM_SYSTEMD_ROOTFS=$dir
+}
+
+# vm_bookworm_sshd_on_vsock ROOT: systemd 252 has no ssh generator (256 brought it): a socket unit
+# on vsock::22 with an sshd per connection, as the generator would make.
+vm_bookworm_sshd_on_vsock() {
+  local r=$1
+  printf '%s\n' '[Unit]' 'Description=sshd on AF_VSOCK port 22 (ssh-proxy VM tests)' \
+    '[Socket]' 'ListenStream=vsock::22' 'Accept=yes' '[Install]' 'WantedBy=sockets.target' \
+    >"$r/etc/systemd/system/sshd-vsock.socket" || return 1
+  printf '%s\n' '[Unit]' 'Description=sshd for one AF_VSOCK connection' '[Service]' \
+    'ExecStartPre=/bin/mkdir -p -m 0755 /run/sshd' 'ExecStart=-/usr/sbin/sshd -i' \
+    'StandardInput=socket' 'StandardError=journal' \
+    >"$r/etc/systemd/system/sshd-vsock@.service" || return 1
+  mkdir -p "$r/etc/systemd/system/sockets.target.wants" &&
+    ln -sf ../sshd-vsock.socket "$r/etc/systemd/system/sockets.target.wants/sshd-vsock.socket"
+}
+
 # vm_build_systemd_disk: $VM_DIR/disk.img, a raw ext4 image of the cached trixie tree with
 # ssh-proxy and this run's keys. systemd's ssh generator makes sshd listen on vsock::22 (and
 # /run/ssh-unix-local/socket) by itself.
@@ -397,7 +527,10 @@ vm_build_systemd_disk() {
   install -d -m 0700 "$r/root/.ssh" || return 1
   install -m 0600 "$VM_DIR/client_key.pub" "$r/root/.ssh/authorized_keys" || return 1
   vm_guest_ssh_config >"$r/etc/ssh/ssh_config.d/90-ssh-proxy-vm.conf" || return 1
-  echo ssh-proxy-systemd >"$r/etc/hostname"
+  if [[ ${VM_FLAVOUR:-} == bookworm ]]; then
+    vm_bookworm_sshd_on_vsock "$r" || return 1
+  fi
+  echo "ssh-proxy-${VM_FLAVOUR:-systemd}" >"$r/etc/hostname"
   # Newer than /usr: systemd's ConditionNeedsUpdate units (catalog, hwdb, ldconfig) stay idle.
   touch "$r/etc/.updated" "$r/var/.updated"
   # A machine ID of its own, so that no first-boot logic runs.
@@ -467,7 +600,7 @@ vm_start() {
   }
   VM_REPO=${VM_REPO:-$(cd "${BASH_SOURCE[0]%/*}/../.." && pwd)}
   vm_fetch || {
-    vm_log "could not fetch the guest kernel or vhost-device-vsock"
+    vm_log "could not fetch the guest kernel, vhost-device-vsock or the guest's root"
     return 1
   }
   VM_DIR=$(mktemp -d /tmp/ssh-proxy-vm.XXXXXX) || return 1
@@ -479,7 +612,7 @@ vm_start() {
     return 1
   fi
   local disk_args=() append="console=ttyS0 rdinit=/init panic=-1 quiet loglevel=4" wait_s=60
-  if [[ ${VM_FLAVOUR:-minimal} == systemd ]]; then
+  if vm_systemd_flavour; then
     vm_build_systemd_disk || {
       vm_log "could not build the systemd guest's disk"
       return 1

@@ -19,6 +19,10 @@ root=$(cd "$here/../.." && pwd)
 source "$here/../check.sh"
 # shellcheck source=tests/vm/vm.sh
 source "$here/vm.sh"
+# shellcheck source=tests/vm/vm_test_sid.sh
+source "$here/vm_test_sid.sh"
+# shellcheck source=tests/vm/vm_test_bookworm.sh
+source "$here/vm_test_bookworm.sh"
 
 SKIPPED=0
 skip() {
@@ -32,7 +36,8 @@ summary() {
 }
 
 # Every scenario, in order: a guest that does not boot fails each of them (they were not shown).
-# VM_FLAVOURS (comma-separated; default minimal) says which guests run: minimal, systemd.
+# VM_FLAVOURS (comma-separated; default minimal) says which guests run: minimal, systemd, sid,
+# bookworm.
 VM_FLAVOURS=${VM_FLAVOURS:-minimal}
 SCENARIOS=(boot_minimal_guest mux_slash_prints_guest_kernel mux_percent_prints_guest_kernel
   scp_10MiB_to_guest scp_10MiB_from_guest relay_without_fdpass installed_fragment_as_is
@@ -46,15 +51,18 @@ MACHINE_SCENARIOS=(machined_register machine_dry_run_each_path machine_verbose_n
   ssh_machine_mux_address ssh_machine_dot_host machine_no_ssh_address_69 machine_recursive_address_76
   machine_no_such_machine_69 ssh_machine_nspawn_container machine_user_scope)
 SYSTEMD_SCENARIOS=(boot_systemd_guest systemd_mux_prints_guest_kernel
-  systemd_pid1_257_with_sshd_on_vsock systemd_machined_runs systemd_guest_vsock_1
+  systemd_pid1_257_with_sshd_on_vsock systemd_machined_not_started_is_not_running
+  systemd_machined_runs systemd_guest_vsock_1
   systemd_guest_dot_host "${MACHINE_SCENARIOS[@]}" systemd_teardown_leaves_nothing)
 ALL=()
 for flavour in ${VM_FLAVOURS//,/ }; do
   case $flavour in
     minimal) ALL+=("${SCENARIOS[@]}") ;;
     systemd) ALL+=("${SYSTEMD_SCENARIOS[@]}") ;;
+    sid) ALL+=("${SID_SCENARIOS[@]}") ;;
+    bookworm) ALL+=("${BOOKWORM_SCENARIOS[@]}") ;;
     *)
-      echo "VM_FLAVOURS: unknown flavour \"$flavour\" (minimal, systemd)" >&2
+      echo "VM_FLAVOURS: unknown flavour \"$flavour\" (minimal, systemd, sid, bookworm)" >&2
       exit 2
       ;;
   esac
@@ -74,7 +82,7 @@ done
 # The systemd guest's machine/ scenarios run tests/e2e's multiplexer emulator inside the guest (a
 # VM registered with an sshAddress of vsock-mux/...): built here, copied in over ssh.
 MUX_EMULATOR=""
-if [[ ,$VM_FLAVOURS, == *,systemd,* ]]; then
+if [[ ,$VM_FLAVOURS, == *,systemd,* || ,$VM_FLAVOURS, == *,sid,* ]]; then
   read -ra startup <<<"${BAZEL_STARTUP_OPTIONS:-}"
   if (cd "$root" && bazel "${startup[@]}" build -c opt //tests/e2e:mux_emulator >&2); then
     MUX_EMULATOR=$(cd "$root" && bazel "${startup[@]}" info -c opt bazel-bin 2>/dev/null)/tests/e2e/mux_emulator
@@ -389,6 +397,14 @@ systemd_tests() {
   else
     fail systemd_pid1_257_with_sshd_on_vsock "want systemd >= 257 as PID 1 and a vsock :22 socket unit; $(detail)"
   fi
+  # Before machined first runs (257 starts it on demand), tmpfiles has made /run/systemd/machines
+  # and there is no varlink socket, as on 252: still "not running", never "older than 256".
+  run gssh 'test -d /run/systemd/machines && echo statedir; systemctl is-active systemd-machined; /usr/libexec/ssh-proxy machine/x 22; echo "exit $?"'
+  if [[ $OUT == $'statedir\ninactive\nexit 69' && $ERR == "ssh-proxy: cannot resolve machine/x: systemd-machined is not running ("* ]]; then
+    pass systemd_machined_not_started_is_not_running
+  else
+    fail systemd_machined_not_started_is_not_running "$(detail)"
+  fi
   run gssh 'systemctl start systemd-machined && systemctl is-active systemd-machined && test -S /run/systemd/machine/io.systemd.Machine && echo socket'
   expect systemd_machined_runs active$'\n'socket
   # Inside: the fragment tools/install.sh put in ssh_config.d sorts before systemd's own
@@ -544,6 +560,8 @@ for flavour in ${VM_FLAVOURS//,/ }; do
   case $flavour in
     minimal) minimal_tests ;;
     systemd) systemd_tests ;;
+    sid) sid_tests ;;
+    bookworm) bookworm_tests ;;
   esac
 done
 echo "vm tests took $((($(vm_now_ms) - started) / 1000)) s (boot included)"

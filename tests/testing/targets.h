@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
+// Targets for tests, one factory per kind, so that a test says what it means
+// ("Unix("/run/x")") instead of filling a Target field by field.
+
+#ifndef SSH_PROXY_TESTS_TESTING_TARGETS_H_
+#define SSH_PROXY_TESTS_TESTING_TARGETS_H_
+
+#include <cstdint>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "src/address.h"
+
+namespace ssh_proxy {
+namespace testing {
+
+// Unix returns the unix target `path` (absolute) with PORT `port`.
+inline Target Unix(absl::string_view path, uint32_t port = 22) {
+  Target t;
+  t.kind = TargetKind::kUnix;
+  t.path = std::string(path);
+  t.port = port;
+  return t;
+}
+
+// Vsock returns the vsock target `cid` with PORT `port`.
+inline Target Vsock(uint32_t cid, uint32_t port = 22) {
+  Target t;
+  t.kind = TargetKind::kVsock;
+  t.cid = cid;
+  t.port = port;
+  return t;
+}
+
+// Mux returns the vsock-mux target `path` (absolute) with PORT `port`.
+inline Target Mux(absl::string_view path, uint32_t port = 22) {
+  Target t = Unix(path, port);
+  t.kind = TargetKind::kVsockMux;
+  return t;
+}
+
+// Machine returns the machine/ target `name` with PORT `port`.
+inline Target Machine(absl::string_view name, uint32_t port = 22) {
+  Target t;
+  t.kind = TargetKind::kMachine;
+  t.name = std::string(name);
+  t.port = port;
+  return t;
+}
+
+}  // namespace testing
+}  // namespace ssh_proxy
+
+#endif  // SSH_PROXY_TESTS_TESTING_TARGETS_H_
