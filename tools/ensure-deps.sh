@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# ensure-deps.sh [demo|test]: makes sure the Debian 12 packages that the demo or the test suite
-# needs are installed. As root it installs what is missing (non-interactively); as anyone else it
-# prints the exact apt-get line and exits 1.
+# ensure-deps.sh [build|demo|test]: makes sure the Debian 12 packages that building, the demo or
+# the test suite need are installed (build and demo: debian/control's Build-Depends, OpenSSH and
+# what the VM tests run; test adds the tools of the whole test suite). As root it installs what is
+# missing (non-interactively); as anyone else it prints the exact apt-get line and exits 1.
 set -euo pipefail
 
 what="${1:-test}"
