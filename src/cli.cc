@@ -11,10 +11,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "src/text.h"
+#include "src/version.h"
 
 namespace ssh_proxy {
 
-const char kVersionString[] = "ssh-proxy 0.1.0";
+// SSH_PROXY_VERSION comes from debian/changelog (src/BUILD.bazel, //src:version_h).
+const char kVersionString[] = "ssh-proxy " SSH_PROXY_VERSION;
 
 namespace {
 

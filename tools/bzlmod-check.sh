@@ -2,8 +2,9 @@
 # shellcheck disable=SC2016  # single-quoted ${Version} and "$@" are for dpkg-query and sh -c.
 # bzlmod-check.sh: checks MODULE.bazel with a real Bazel 7 (Debian sid's bazel-bootstrap 7.7.1),
 # which cannot run on Debian 12: it needs sid's glibc. So this script
-#   1. builds (once) a Debian sid chroot with debootstrap, and installs Bazel 7 and sid's abseil,
-#      nlohmann/json, GoogleTest and Google Benchmark in it (about 1 minute and 2.4 GB; reused on later runs);
+#   1. builds (once) a Debian sid chroot with debootstrap, and installs debian/control's
+#      Build-Depends in it: Bazel 7 and sid's abseil, nlohmann/json, GoogleTest and Google
+#      Benchmark (about 1 minute and 2.4 GB; reused on later runs);
 #   2. copies this work tree into it (tracked and untracked files, not .git or bazel-* links);
 #   3. makes stand-ins for the four BCR modules that MODULE.bazel names (abseil-cpp, nlohmann_json,
 #      googletest, google_benchmark) over sid's packages, and points Bazel at them with --override_module:
@@ -30,11 +31,13 @@ sid=${SID_ROOT:-/var/tmp/ssh-proxy-sid}
 mirror=${SID_MIRROR:-http://deb.debian.org/debian}
 read -ra tests <<<"${BZLMOD_TESTS:-//...}"
 read -ra extra <<<"${BAZEL7_OPTIONS:-}"
-# Packages inside the chroot: Bazel 7, a C++ toolchain, the three libraries, lld for the static
-# PIE, libseccomp for the confinement filters, nlohmann/json for machine/NAME, OpenSSH for tests/e2e
-# and tests/install, the man page tools for tests/docs.
-packages=(bazel-bootstrap g++ lld libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libseccomp-dev
-  openssh-client openssh-server pkgconf ca-certificates mandoc groff-base man-db bsdextrautils)
+# Packages inside the chroot: debian/control's Build-Depends (tools/build-depends.sh; in sid they
+# bring Bazel 7 and sid's libraries) and build-essential, then what the tests run: OpenSSH for
+# tests/e2e and tests/install, the man page tools for tests/docs; pkgconf for the abseil stand-in.
+mapfile -t packages < <("$here/build-depends.sh")
+((${#packages[@]} > 0)) || exit 1
+packages+=(build-essential openssh-client openssh-server pkgconf ca-certificates mandoc groff-base
+  man-db bsdextrautils)
 
 started=$SECONDS
 step_start=$SECONDS
@@ -96,6 +99,18 @@ in_sid() {
 # --- 1. the chroot --------------------------------------------------------------------------------
 stamp=$sid/.ssh-proxy-sid-ready
 want_stamp="packages: ${packages[*]}"
+if [[ ${SID_REBUILD:-0} != 1 && -f $stamp && $(<"$stamp") != "$want_stamp" ]]; then
+  # The list changed (debian/control's Build-Depends, or the tests' packages): add what is new to
+  # the chroot rather than making it again.
+  step "apt-get install ${packages[*]} (the list changed)"
+  mount_all
+  in_sid apt-get -o Acquire::Check-Valid-Until=false update -qq </dev/null >"$sid.apt.log" 2>&1 ||
+    fail "apt-get update failed; see $sid.apt.log"
+  in_sid env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${packages[@]}" </dev/null >>"$sid.apt.log" 2>&1 ||
+    fail "apt-get install failed; see $sid.apt.log"
+  echo "$want_stamp" >"$stamp"
+fi
 if [[ ${SID_REBUILD:-0} == 1 || ! -f $stamp || $(<"$stamp") != "$want_stamp" ]]; then
   if [[ -d $sid ]]; then
     step "removing the old chroot $sid"

@@ -1,17 +1,18 @@
 #!/usr/bin/env bash
-# ensure-deps.sh [demo|test]: makes sure the Debian 12 packages that the demo or the test suite
-# needs are installed. As root it installs what is missing (non-interactively); as anyone else it
-# prints the exact apt-get line and exits 1.
+# ensure-deps.sh [build|demo|test]: makes sure the Debian 12 packages that building, the demo or
+# the test suite need are installed (build and demo: debian/control's Build-Depends, OpenSSH and
+# what the VM tests run; test adds the tools of the whole test suite). As root it installs what is
+# missing (non-interactively); as anyone else it prints the exact apt-get line and exits 1.
 set -euo pipefail
 
 what="${1:-test}"
-# Build: Bazel 4.2.3 and the C++ libraries under their upstream names (third_party/debian);
-# nlohmann-json3-dev parses systemd-machined's replies (machine/NAME).
-pkgs=(bazel-bootstrap g++ libabsl-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
-      # lld links ssh-proxy as a static PIE (gold cannot).
-      lld
-      # libseccomp compiles the seccomp allowlists to BPF at build time (src/seccomp_policy_gen.cc).
-      libseccomp-dev
+here=$(cd "$(dirname "$0")" && pwd)
+# Building (Bazel 4.2.3, the C++ libraries, lld, libseccomp, nlohmann/json, GoogleTest, Benchmark):
+# debian/control's Build-Depends is the one list (tools/build-depends.sh reads it), plus the
+# compiler that every Debian builder has (build-essential).
+mapfile -t pkgs < <("$here/build-depends.sh")
+((${#pkgs[@]} > 0)) || exit 1
+pkgs+=(build-essential
       # A real OpenSSH on both ends for the demo and the end-to-end tests.
       openssh-client openssh-server
       # Real guests (tests/vm): QEMU, the guest's initramfs (busybox, cpio; socat listens on the
@@ -32,6 +33,9 @@ if [[ "$what" == test ]]; then
     mandoc man-db groff-base bsdextrautils
     # tools/shellcheck.sh: every shell script of the tree.
     shellcheck
+    # tests/deb: the source package, lintian, autopkgtest, and diffoscope's summary when the two
+    # builds differ.
+    dpkg-dev lintian autopkgtest diffoscope-minimal
   )
 fi
 

@@ -1,29 +1,48 @@
 #!/usr/bin/env bash
-# deb_test.sh: the Debian package, built, installed on a clean Debian 12 and used with real ssh.
+# deb_test.sh: the Debian package, built from its source package in a clean Debian 12 chroot (twice,
+# to check that it is reproducible), tested there with autopkgtest, installed, used with real ssh
+# and purged.
 #
-#   tests/deb/deb_test.sh [--deb=FILE]
+#   tests/deb/deb_test.sh
 #
-# 1. Builds the package with tools/build-deb.sh (which fails on any lintian error or warning),
-#    unless --deb names one, and the test multiplexer and inetd (bazel build
-#    //tests/e2e:mux_emulator //tests/e2e:unix_inetd, in this work tree).
-# 2. A clean Debian 12: `debootstrap --variant=minbase bookworm` with openssh-client and
-#    openssh-server, made once in CACHE/bookworm and never changed after that. Each run works in an
-#    overlay over it (CACHE/run/root, its changes in CACHE/run/upper), so every run starts from the
-#    same clean system, and the overlay's upper directory is exactly what the run changed.
-# 3. tools/install.sh --prefix=/usr installs the same files as the package (which adds only its
+# 1. A clean Debian 12: `debootstrap --variant=buildd bookworm` (essential packages,
+#    build-essential and dpkg-dev, nothing else), made once in CACHE/bookworm-buildd and never
+#    changed after that. Each step below works in its own fresh overlay over it (CACHE/run/NAME),
+#    so each starts from the same clean system. Packages that apt downloads into an overlay are
+#    kept in CACHE/apt-archives and copied into the next overlays, so that a warm run downloads
+#    nothing.
+# 2. The source package: `dpkg-source -b` of a copy of the work tree (tracked and untracked files,
+#    not ignored ones).
+# 3. `apt-get build-dep ./ssh-proxy_VERSION.dsc` in a fresh overlay (the only packages added to
+#    the chroot), then two builds, each in a fresh overlay over that one (tests/deb/
+#    build_in_chroot.sh): `dpkg-source -x` and `dpkg-buildpackage -b -us -uc` as a non-root user,
+#    in a network namespace with only a loopback interface (the build can fetch nothing). The two builds differ in what reprotest varies: the
+#    build path, the user (name and uid), the umask, the locale, the time zone, the host name, the
+#    kernel version uname reports, ASLR, the parallelism, nocheck (the second build skips the unit
+#    tests) and, as they run one after the other, the time; SOURCE_DATE_EPOCH comes from
+#    debian/changelog in both. Every .deb of the two must be byte-identical (cmp); on a
+#    difference, diffoscope's summary is printed if diffoscope is installed.
+# 4. lintian (Debian 12's default profile) on the built .deb, its .changes and the .dsc: any error
+#    or warning fails the test.
+# 5. tools/install.sh --prefix=/usr installs the same files as the package (which adds only its
 #    doc and lintian files and gzips the man page); the fragments differ only in their first line.
-#    In the chroot, tests/deb/in_chroot.sh: `apt-get install ./ssh-proxy_*.deb`, real ssh through
-#    the installed /etc/ssh/ssh_config.d/20-ssh-proxy.conf to a throwaway sshd on a unix socket and
-#    through the multiplexer emulator, `apt-get purge`, and checks that no file of the package is
-#    left (the controls: the same ssh fails before the install and after the purge).
-# 4. Outside: after the purge, nothing the run changed in the chroot has "ssh-proxy" in its name.
-# Nothing is mounted in the chroot but the overlay itself; it is unmounted, and processes left in
-# the chroot are killed (by PID), on every exit. Prints each step with its time and ends with
-# "deb-test: PASS" or "deb-test: FAIL (...)"; exits non-zero on failure.
+# 6. In a fresh overlay with openssh-client and openssh-server: tests/deb/in_chroot.sh, with the
+#    .deb built in step 3: `apt-get install ./ssh-proxy_*.deb`, real ssh through the installed
+#    /etc/ssh/ssh_config.d/20-ssh-proxy.conf to a throwaway sshd on a unix socket and through the
+#    multiplexer emulator (built here with bazel build //tests/e2e:mux_emulator
+#    //tests/e2e:unix_inetd), `apt-get purge`, and checks that no file of the package is left (the
+#    controls: the same ssh fails before the install and after the purge). Outside, after the
+#    purge: nothing the run changed in the chroot has "ssh-proxy" in its name.
+# 7. In another fresh overlay: `autopkgtest DEB DSC -- chroot OVERLAY`, the package's own
+#    debian/tests against the installed .deb.
+# The packages of the first build, the source package and both builds' logs are left in CACHE/dist.
+# Only the overlays and, for the builds, /proc are mounted; everything is unmounted, and processes
+# left in the chroot are killed (by PID), on every exit. Prints each step with its time and ends
+# with "deb-test: PASS" or "deb-test: FAIL (...)"; exits non-zero on failure.
 #
-# Needs root (debootstrap, mount, chroot) and Debian's archive for the first run (40-65 s and
-# 200 MB). Environment:
-#   SSH_PROXY_DEB_CACHE   the cache (default /var/cache/ssh-proxy-deb, shared with build-deb.sh)
+# Needs root (debootstrap, mount, chroot, unshare) and Debian's archive for the first run. Installs
+# what it needs on the host if missing (debootstrap, dpkg-dev, lintian, autopkgtest). Environment:
+#   SSH_PROXY_DEB_CACHE   the cache (default /var/cache/ssh-proxy-deb)
 #   DEB_TEST_MIRROR       Debian mirror for debootstrap (default http://deb.debian.org/debian)
 #   DEB_TEST_REBUILD=1    make the clean chroot again
 set -uo pipefail
@@ -32,16 +51,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 cache=${SSH_PROXY_DEB_CACHE:-/var/cache/ssh-proxy-deb}
 mirror=${DEB_TEST_MIRROR:-http://deb.debian.org/debian}
-deb=""
-for arg in "$@"; do
-  case $arg in
-    --deb=*) deb=${arg#*=} ;;
-    *)
-      echo "usage: $0 [--deb=FILE]" >&2
-      exit 2
-      ;;
-  esac
-done
+if (($# != 0)); then
+  echo "usage: $0 (no arguments; see the comment at its top)" >&2
+  exit 2
+fi
 
 started=$SECONDS
 step_start=$SECONDS
@@ -55,50 +68,232 @@ fail() {
   exit 1
 }
 
-[[ $(id -u) == 0 ]] || fail "needs root for debootstrap, mount and chroot"
+[[ $(id -u) == 0 ]] || fail "needs root for debootstrap, mount, chroot and unshare"
 case "$cache/" in
   "$root"/*) fail "the cache $cache must not be inside the repository" ;;
 esac
 mkdir -p "$cache" || fail "cannot create $cache"
-# One run at a time per cache (the chroot and the overlay are shared). Commands that may leave a
-# daemon behind (the Bazel server) run with fd 9 closed, so that no daemon holds the lock.
+# One run at a time per cache (the chroot, the overlays and the package cache are shared). Commands
+# that may leave a daemon behind (the Bazel server) run with fd 9 closed, so that no daemon holds
+# the lock.
 exec 9>"$cache/deb-test.lock"
-flock -w 900 9 || fail "another deb-test holds $cache/deb-test.lock"
+flock -w 1800 9 || fail "another deb-test holds $cache/deb-test.lock"
 
-base=$cache/bookworm
+base=$cache/bookworm-buildd
+archives=$cache/apt-archives
 run=$cache/run
-merged=$run/root
+# The logs of the last run (apt, the builds, autopkgtest) stay here after it.
+logs=$cache/logs
+rm -rf -- "$logs"
+mkdir -p "$logs"
+mounts=()
 
-# kill_chroot_processes: kills (by PID) whatever still runs with its root in the overlay.
+# kill_chroot_processes DIR: kills (by PID) whatever still runs with its root at or below DIR.
 kill_chroot_processes() {
   local p r
   for p in /proc/[0-9]*; do
     r=$(readlink "$p/root" 2>/dev/null) || continue
-    [[ $r == "$merged" || $r == "$merged"/* ]] && kill -KILL "${p#/proc/}" 2>/dev/null
+    [[ $r == "$1" || $r == "$1"/* ]] && kill -KILL "${p#/proc/}" 2>/dev/null
   done
   return 0
 }
 cleanup() {
-  kill_chroot_processes
-  if mountpoint -q "$merged" 2>/dev/null; then
-    umount "$merged" 2>/dev/null || umount -l "$merged"
-  fi
+  local i
+  kill_chroot_processes "$run"
+  for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
+    umount "${mounts[i]}" 2>/dev/null || umount -l "${mounts[i]}"
+  done
+  mounts=()
   [[ -d $run ]] && rm -rf --one-file-system -- "$run"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-# --- 1. the package and the test's daemons -----------------------------------------------------
-if [[ -z $deb ]]; then
-  step "tools/build-deb.sh"
-  deb=$("$root/tools/build-deb.sh" 9>&- | tail -n 1) || fail "tools/build-deb.sh failed"
-  log "package built and lintian-clean in $((SECONDS - step_start))s"
+# overlay NAME [LOWER [proc]]: a fresh overlay at $run/NAME/root (its changes in $run/NAME/upper)
+# over LOWER (default: the clean chroot; "DIR:$base" stacks it on another overlay's upper
+# directory), with /proc mounted in it if asked (Bazel's JVM needs it). dpkg in it skips fsync():
+# a throwaway system need not survive a crash, and apt runs twice as fast.
+overlay() {
+  local d=$run/$1 lower=${2:-$base}
+  mkdir -p "$d/upper" "$d/work" "$d/root" || fail "cannot create $d"
+  mount -t overlay overlay -o "lowerdir=$lower,upperdir=$d/upper,workdir=$d/work" "$d/root" ||
+    fail "cannot mount an overlay at $d/root"
+  mounts+=("$d/root")
+  [[ -e $d/root/etc/dpkg/dpkg.cfg.d/deb-test-unsafe-io ]] ||
+    echo force-unsafe-io >"$d/root/etc/dpkg/dpkg.cfg.d/deb-test-unsafe-io"
+  if [[ ${3:-} == proc ]]; then
+    mount -t proc proc "$d/root/proc" || fail "cannot mount /proc in $d/root"
+    mounts+=("$d/root/proc")
+  fi
+}
+
+# in_root DIR CMD...: CMD in the chroot DIR as root, with a clean environment.
+in_root() {
+  local dir=$1
+  shift
+  chroot "$dir" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
+    TERM=dumb DEBIAN_FRONTEND=noninteractive "$@"
+}
+
+# apt_cached DIR ARGS...: apt-get -y ARGS in the chroot DIR, with the packages kept from earlier
+# runs in its archive; the ones it downloads are kept for later runs.
+apt_cached() {
+  local dir=$1
+  shift
+  find "$archives" -maxdepth 1 -name '*.deb' -exec cp -t "$dir/var/cache/apt/archives/" {} + ||
+    return 1
+  in_root "$dir" apt-get -o DPkg::Lock::Timeout=60 -y -q --no-install-recommends "$@" \
+    </dev/null >>"$logs/apt.log" 2>&1
+  local rc=$?
+  find "$dir/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -exec cp -n -t "$archives/" {} +
+  return "$rc"
+}
+
+# --- 0. tools on the host -------------------------------------------------------------------------
+need=()
+for tool in debootstrap:debootstrap dpkg-source:dpkg-dev lintian:lintian autopkgtest:autopkgtest; do
+  command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
+done
+if ((${#need[@]} > 0)); then
+  step "installing ${need[*]} on the host"
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
+    --no-install-recommends "${need[@]}" </dev/null >/dev/null || fail "cannot install ${need[*]}"
 fi
-[[ -f $deb ]] || fail "no package at $deb"
-deb=$(cd "$(dirname "$deb")" && pwd)/$(basename "$deb")
-version=$(dpkg-deb -f "$deb" Version) || fail "$deb is not a Debian package"
-log "$(basename "$deb"): $(stat -c %s "$deb") bytes, version $version"
+command -v diffoscope >/dev/null ||
+  log "diffoscope is not installed: a difference between the two builds is shown by cmp only"
+
+# --- 1. the clean Debian 12 ---------------------------------------------------------------------
+stamp=$base/.ssh-proxy-deb-test-ready
+want_stamp="bookworm buildd"
+if [[ ${DEB_TEST_REBUILD:-0} == 1 || ! -f $stamp || $(<"$stamp") != "$want_stamp" ]]; then
+  if [[ -d $base ]]; then
+    step "removing the old chroot $base"
+    grep -qF " $base/" /proc/mounts && fail "something is mounted below $base: unmount it first"
+    rm -rf --one-file-system -- "$base"
+  fi
+  step "debootstrap --variant=buildd bookworm $base"
+  debootstrap --variant=buildd bookworm "$base" "$mirror" >"$cache/debootstrap.log" 2>&1 ||
+    fail "debootstrap failed; see $cache/debootstrap.log"
+  # No package script may start a service in the chroot.
+  printf '#!/bin/sh\nexit 101\n' >"$base/usr/sbin/policy-rc.d"
+  chmod 0755 "$base/usr/sbin/policy-rc.d"
+  rm -f "$base"/var/cache/apt/archives/*.deb
+  echo "$want_stamp" >"$stamp"
+  log "chroot ready in $((SECONDS - step_start))s ($(du -sh --one-file-system "$base" | cut -f1))"
+fi
+mkdir -p "$archives"
+
+# A run killed before its cleanup may have left mounts (this lock is held, so none is in use).
+if grep -qF " $run/" /proc/mounts; then
+  kill_chroot_processes "$run"
+  grep -F " $run/" /proc/mounts | awk '{print $2}' | sort -r | while read -r m; do
+    umount "$m" || umount -l "$m"
+  done
+fi
+rm -rf --one-file-system -- "$run"
+mkdir -p "$run"
+
+# --- 2. the source package ------------------------------------------------------------------------
+step "dpkg-source -b (a copy of the work tree)"
+mkdir -p "$run/src/ssh-proxy"
+(cd "$root" && git ls-files -z --cached --others --exclude-standard |
+  while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done |
+  tar --null -T - -cf -) | tar -C "$run/src/ssh-proxy" -xf - || fail "cannot copy the work tree"
+(cd "$run/src" && dpkg-source -b ssh-proxy) >"$logs/dpkg-source.log" 2>&1 ||
+  fail "dpkg-source -b: $(tail -n 5 "$logs/dpkg-source.log")"
+version=$(cd "$run/src/ssh-proxy" && dpkg-parsechangelog -S Version)
+dsc=$run/src/ssh-proxy_$version.dsc
+[[ -f $dsc ]] || fail "dpkg-source made no $dsc"
+log "$(basename "$dsc") and $(cd "$run/src" && echo ssh-proxy_"$version".tar.*)"
+
+# --- 3. two builds in clean chroots ---------------------------------------------------------------
+# The clean chroot with what `apt-get build-dep` installs from the .dsc, in a fresh overlay; both
+# builds then run in overlays of their own over it, so that they start from the same system.
+step "apt-get build-dep ./$(basename "$dsc") in a fresh overlay"
+overlay deps "$base" proc # openjdk's postinst runs java, which needs /proc.
+mkdir -p "$run/deps/root/srv/source"
+cp "$dsc" "${dsc%.dsc}".tar.* "$here/build_in_chroot.sh" "$run/deps/root/srv/source/" ||
+  fail "cannot copy the source package into $run/deps/root"
+apt_cached "$run/deps/root" build-dep "./srv/source/$(basename "$dsc")" ||
+  fail "apt-get build-dep in the chroot; see $logs/apt.log"
+rm -f "$run/deps/root"/var/cache/apt/archives/*.deb
+kill_chroot_processes "$run/deps/root"
+umount "$run/deps/root/proc" || fail "cannot unmount $run/deps/root/proc"
+umount "$run/deps/root" || fail "cannot unmount $run/deps/root"
+mounts=("${mounts[@]:0:${#mounts[@]}-2}")
+log "build-dep took $((SECONDS - step_start))s"
+
+# build NAME HOSTNAME DIR USER UID UMASK DEB_BUILD_OPTIONS [NAME=VALUE...]: builds the source
+# package in a fresh overlay $run/NAME over the build dependencies, under the command ${wrap[@]} if
+# set; its packages end up in $run/NAME.out.
+build() {
+  local name=$1 host=$2 dir=$3
+  shift 3
+  local r=$run/$name/root
+  step "build $name${wrap[*]:+ (under ${wrap[*]})}: dpkg-buildpackage as $1 (uid $2) in $dir," \
+    "host name $host, umask $3, DEB_BUILD_OPTIONS=\"$4\", ${*:5}"
+  overlay "$name" "$run/deps/upper:$base" proc
+  local t=$SECONDS
+  # No network but loopback (the Bazel client talks to its server over it); its own host name.
+  # shellcheck disable=SC2016  # $1 and $@ are for the inner sh.
+  unshare --net --uts -- /bin/sh -c 'ip link set lo up && hostname "$1" && shift && exec "$@"' \
+    sh "$host" "${wrap[@]}" chroot "$r" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    /bin/bash /srv/source/build_in_chroot.sh "/srv/source/$(basename "$dsc")" "$dir" "$@" \
+    </dev/null >"$logs/$name.log" 2>&1 9>&-
+  local rc=$?
+  kill_chroot_processes "$r"
+  if ((rc != 0)); then
+    tail -n 40 "$logs/$name.log" | sed 's/^/    /'
+    fail "dpkg-buildpackage in $name (above)"
+  fi
+  mkdir -p "$run/$name.out"
+  cp "$r$(dirname "$dir")"/*.deb "$r$(dirname "$dir")"/*.changes \
+    "$r$(dirname "$dir")"/*.buildinfo "$run/$name.out/" ||
+    fail "build $name made no .deb"
+  log "dpkg-buildpackage took $((SECONDS - t))s: $(cd "$run/$name.out" && echo *.deb)"
+}
+wrap=()
+build build-a deb-test-a /build/ssh-proxy-"$version" builder 1500 0022 parallel=2 LANG=C.UTF-8 \
+  TZ=UTC
+# Also a different kernel version as uname(2) reports it (2.6.x), no address space layout
+# randomisation, and nocheck: the unit tests run in the first build (as on a Debian builder), and
+# skipping them must not change the package either (it saves about a third of the build's time).
+wrap=(setarch x86_64 --uname-2.6 --addr-no-randomize)
+build build-b other-host.example /home/someone-else/a/much/longer/build/path/ssh-proxy \
+  someone-else 2742 0002 "parallel=4 nocheck" LANG=C LC_ALL=C TZ=ZZZ-14
+
+step "the two builds: byte for byte"
+debs=$(cd "$run/build-a.out" && echo *.deb)
+[[ $debs == "$(cd "$run/build-b.out" && echo *.deb)" ]] ||
+  fail "build-a made [$debs], build-b [$(cd "$run/build-b.out" && echo *.deb)]"
+differ=()
+for d in $debs; do
+  cmp "$run/build-a.out/$d" "$run/build-b.out/$d" || differ+=("$d")
+done
+if ((${#differ[@]} > 0)); then
+  if command -v diffoscope >/dev/null; then
+    for d in "${differ[@]}"; do
+      diffoscope --text - "$run/build-a.out/$d" "$run/build-b.out/$d" 2>&1 | head -n 80
+    done
+  fi
+  fail "not reproducible: ${differ[*]} differ between the two builds"
+fi
+for d in $debs; do log "$d: $(stat -c %s "$run/build-a.out/$d") bytes, identical in both builds"; done
+deb=$run/build-a.out/ssh-proxy_${version}_$(dpkg-architecture -qDEB_HOST_ARCH).deb
+[[ -f $deb ]] || fail "no $(basename "$deb") among $debs"
+# The packages and their build logs stay in CACHE/dist after the run, for a look or an install.
+rm -rf -- "$cache/dist"
+mkdir -p "$cache/dist"
+cp "$run/build-a.out"/* "$dsc" "${dsc%.dsc}".tar.* "$logs/build-a.log" "$logs/build-b.log" \
+  "$cache/dist/"
+
+# --- 4. lintian -------------------------------------------------------------------------------------
+step "lintian $(basename "$deb") $(cd "$run/build-a.out" && echo *.changes) $(basename "$dsc")"
+cp "$dsc" "${dsc%.dsc}".tar.* "$run/build-a.out/"
+(cd "$run/build-a.out" && lintian --fail-on error,warning --display-info "$(basename "$deb")" \
+  ./*.changes "$(basename "$dsc")") 2>&1 | sed 's/^/    /'
+((PIPESTATUS[0] == 0)) || fail "lintian reports errors or warnings (above)"
 
 step "bazel build //tests/e2e:mux_emulator //tests/e2e:unix_inetd"
 (cd "$root" && bazel build //tests/e2e:mux_emulator //tests/e2e:unix_inetd) 9>&- 2>&1 |
@@ -108,47 +303,7 @@ for b in mux_emulator unix_inetd; do
   [[ -x $bin_dir/tests/e2e/$b ]] || fail "bazel did not build //tests/e2e:$b"
 done
 
-# --- 2. the clean Debian 12 ---------------------------------------------------------------------
-packages=(openssh-client openssh-server)
-stamp=$base/.ssh-proxy-deb-test-ready
-want_stamp="bookworm minbase: ${packages[*]}"
-if [[ ${DEB_TEST_REBUILD:-0} == 1 || ! -f $stamp || $(<"$stamp") != "$want_stamp" ]]; then
-  if ! command -v debootstrap >/dev/null; then
-    log "installing debootstrap"
-    DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq debootstrap \
-      </dev/null >/dev/null || fail "cannot install debootstrap"
-  fi
-  if [[ -d $base ]]; then
-    step "removing the old chroot $base"
-    grep -qF " $base/" /proc/mounts && fail "something is mounted below $base: unmount it first"
-    rm -rf --one-file-system -- "$base"
-  fi
-  step "debootstrap --variant=minbase (with ${packages[*]}) bookworm $base"
-  debootstrap --variant=minbase --include="$(
-    IFS=,
-    echo "${packages[*]}"
-  )" bookworm "$base" "$mirror" >"$cache/debootstrap.log" 2>&1 ||
-    fail "debootstrap failed; see $cache/debootstrap.log"
-  # No package script may start a service in the chroot.
-  printf '#!/bin/sh\nexit 101\n' >"$base/usr/sbin/policy-rc.d"
-  chmod 0755 "$base/usr/sbin/policy-rc.d"
-  rm -f "$base"/var/cache/apt/archives/*.deb
-  echo "$want_stamp" >"$stamp"
-  log "chroot ready in $((SECONDS - step_start))s ($(du -sh --one-file-system "$base" | cut -f1))"
-fi
-
-# --- 3. install, use, purge in an overlay over it ---------------------------------------------------
-step "overlay over $base at $merged"
-# A run killed before its cleanup may have left one (this lock is held, so it is not in use).
-if mountpoint -q "$merged" 2>/dev/null; then
-  kill_chroot_processes
-  umount "$merged" || fail "cannot unmount the stale $merged"
-fi
-rm -rf --one-file-system -- "$run"
-mkdir -p "$run/upper" "$run/work" "$merged"
-mount -t overlay overlay -o "lowerdir=$base,upperdir=$run/upper,workdir=$run/work" "$merged" ||
-  fail "cannot mount an overlay at $merged"
-
+# --- 5. a source install and the package: the same files ----------------------------------------
 # tools/install.sh (a source install) and the package install the same files: the package adds only
 # its copyright, changelog and lintian override, and gzips the man page, as Debian does.
 step "tools/install.sh --prefix=/usr and the package: the same files"
@@ -168,6 +323,15 @@ cmp -s <(tail -n +2 "$run/source/$f") <(tail -n +2 "$run/deb/$f") ||
   fail "the package's fragment is not the one tools/install.sh writes: $(diff "$run/source/$f" "$run/deb/$f")"
 log "both: ${deb_files//$'\n'/ }"
 
+# --- 6. install, use and purge, in a fresh overlay with OpenSSH -------------------------------------
+step "overlay use: apt-get install openssh-client openssh-server"
+overlay use
+merged=$run/use/root
+apt_cached "$merged" install openssh-client openssh-server ||
+  fail "apt-get install openssh-client openssh-server; see $logs/apt.log"
+# What the package's installation will change from here on, and nothing before it.
+upper_before=$(cd "$run/use/upper" && find . | sort)
+
 t=/opt/deb-test
 mkdir -p "$merged$t"
 cp "$deb" "$root/tests/check.sh" "$root/tests/e2e/sshd_fixture.sh" "$here/in_chroot.sh" \
@@ -185,12 +349,30 @@ log "install, use and purge took $((SECONDS - step_start))s"
 
 # Outside: the run's own files removed, nothing it changed may carry the package's name.
 step "checking what the run changed in the chroot"
-kill_chroot_processes
+kill_chroot_processes "$merged"
 rm -rf -- "${merged:?}$t"
-leftovers=$(cd "$run/upper" && find . -name '*ssh-proxy*' | sort)
-changed=$(cd "$run/upper" && find . -type f | wc -l)
+leftovers=$(cd "$run/use/upper" && find . -name '*ssh-proxy*' | sort)
+changed=$(comm -13 <(echo "$upper_before") <(cd "$run/use/upper" && find . | sort) | wc -l)
 if [[ -n $leftovers ]]; then
   fail "after the purge the chroot still has: $(tr '\n' ' ' <<<"$leftovers")"
 fi
-log "none of the $changed files the run changed is named after ssh-proxy"
+log "none of the $changed paths the install, use and purge added is named after ssh-proxy"
+
+# --- 7. autopkgtest -------------------------------------------------------------------------------
+step "autopkgtest $(basename "$deb") $(basename "$dsc") -- chroot (a fresh overlay)"
+overlay autopkgtest
+# The tests' Depends (openssh-client, openssh-server, socat) come from the package cache when it
+# has them; autopkgtest installs them with the chroot's apt.
+find "$archives" -maxdepth 1 -name '*.deb' -exec cp -t "$run/autopkgtest/root/var/cache/apt/archives/" {} +
+autopkgtest --output-dir="$run/autopkgtest.out" "$deb" "$dsc" -- chroot "$run/autopkgtest/root" \
+  </dev/null >"$logs/autopkgtest.log" 2>&1 9>&-
+rc=$?
+find "$run/autopkgtest/root/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -exec cp -n -t "$archives/" {} +
+kill_chroot_processes "$run/autopkgtest/root"
+grep -E '^(PASS|FAIL|SKIP) |^[0-9]+ passed' "$logs/autopkgtest.log" | sed 's/^/    /'
+if ((rc != 0)); then
+  tail -n 30 "$logs/autopkgtest.log" | sed 's/^/    /'
+  fail "autopkgtest exited $rc (above)"
+fi
+log "autopkgtest passed in $((SECONDS - step_start))s"
 log "PASS in $((SECONDS - started))s"

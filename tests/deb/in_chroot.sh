@@ -120,6 +120,7 @@ fi
 dpkg -L ssh-proxy >"$HERE/dpkg-L.txt"
 missing=()
 for f in "$BIN" /usr/share/man/man1/ssh-proxy.1.gz "$CONF" /usr/share/doc/ssh-proxy/copyright \
+  /usr/share/doc/ssh-proxy/NOTICE \
   /usr/share/doc/ssh-proxy/changelog.gz; do
   grep -qxF "$f" "$HERE/dpkg-L.txt" && [[ -f $f ]] || missing+=("$f")
 done
