@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # ensure-deps.sh [build|demo|test]: makes sure the Debian 12 packages that building, the demo or
-# the test suite need are installed (build and demo: debian/control's Build-Depends, OpenSSH and
-# what the VM tests run; test adds the tools of the whole test suite). As root it installs what is
+# the test suite need are installed (build: debian/control's Build-Depends; demo adds OpenSSH and
+# what the VM guests run; test adds the tools of the whole test suite). As root it installs what is
 # missing (non-interactively); as anyone else it prints the exact apt-get line and exits 1.
 set -euo pipefail
 
@@ -12,12 +12,16 @@ here=$(cd "$(dirname "$0")" && pwd)
 # compiler that every Debian builder has (build-essential).
 mapfile -t pkgs < <("$here/build-depends.sh")
 ((${#pkgs[@]} > 0)) || exit 1
-pkgs+=(build-essential
-      # A real OpenSSH on both ends for the demo and the end-to-end tests.
-      openssh-client openssh-server
-      # Real guests (tests/vm): QEMU, the guest's initramfs (busybox, cpio; socat listens on the
-      # guest's vsock port 22). The kernel and vhost-device-vsock are fetched by tests/vm/vm.sh.
-      qemu-system-x86 busybox-static cpio socat)
+pkgs+=(build-essential)
+if [[ "$what" != build ]]; then
+  pkgs+=(
+    # A real OpenSSH on both ends for the demo and the end-to-end tests.
+    openssh-client openssh-server
+    # Real guests (tests/vm): QEMU, the guest's initramfs (busybox, cpio; socat listens on the
+    # guest's vsock port 22). The kernel and vhost-device-vsock are fetched by tests/vm/vm.sh.
+    qemu-system-x86 busybox-static cpio socat
+  )
+fi
 if [[ "$what" == test ]]; then
   pkgs+=(
     # ASan+UBSan and libFuzzer with clang-14; lld links the sanitized binaries quietly.

@@ -344,7 +344,14 @@ TEST_F(SandboxTest, Stage1IsSkippedWhereNothingIsReadBeforeConnecting) {
                         {"vsock%host", {"-v", "--dry-run"}},
                         {".host", {"-v", "--dry-run"}}};
   for (const Case& c : cases) {
-    const Result r = Hook(1, "execve", c.host, c.extra);
+    // --dry-run of .host touches nothing under /run: run it without the
+    // private mount namespace, which a chroot (the bzlmod check) cannot give.
+    std::vector<std::string> args = {"--test-hook=1:execve", "--timeout=2s"};
+    args.insert(args.end(), c.extra.begin(), c.extra.end());
+    args.push_back(c.host);
+    args.push_back("22");
+    const Result r = c.host == ".host" ? RunProxy(kHooks, args)
+                                       : Hook(1, "execve", c.host, c.extra);
     EXPECT_TRUE(r.exited && r.code == 0) << c.host << ": " << r.Describe();
     EXPECT_FALSE(absl::StrContains(r.err, "test hook:")) << c.host;
     EXPECT_TRUE(absl::StrContains(
