@@ -11,8 +11,8 @@
 // Every copy gets its own AF_UNIX socketpair as stdin and stdout (like ssh) and
 // a pipe as stderr. All N are forked first and held on a shared pipe, then
 // released together: "at once" means within one close(). For each copy it
-// records the time from the release to the fd's arrival (spawn -> fd), its exit
-// status, its first stderr line, its CPU time and peak RSS (wait4), and with
+// records the time from the release to the fd's arrival (spawn -> fd) and to
+// its exit, its exit status, its first stderr line, its CPU time and peak RSS (wait4), and with
 // --read-line the first line read from the passed fd (the guest sshd's banner).
 // Received fds stay open until every copy is done, so the multiplexer carries
 // all of them at once, as it would for N ssh sessions.
@@ -23,7 +23,7 @@
 // would gain, measured without changing ssh-proxy.
 //
 // Output (stdout), one line per copy, then a summary:
-//   copy K: rc=R fd=socket|none ms=T attempts=A cpu_ms=C rss_kb=S
+//   copy K: rc=R fd=socket|none ms=T exit_ms=E attempts=A cpu_ms=C rss_kb=S
 //           [line="..."] [stderr="..."]
 //   burst: N started, F got an fd, p50=.. p90=.. p99=.. max=.. ms
 //   rest: C x rc=R "message"          (one line per distinct outcome)
@@ -69,6 +69,7 @@ struct Copy {
   int64_t start_ms = 0;        // The start of the current attempt.
   int64_t fd_ms = -1;          // Release of the first attempt -> fd.
   int64_t retry_at_ms = -1;    // When to start again (-1: not waiting).
+  int64_t exit_ms = -1;        // Release of the first attempt -> last exit.
   int64_t cpu_us = 0;
   long rss_kb = 0;
   std::string line;
@@ -112,6 +113,9 @@ bool Spawn(Copy& c, char** command, int gate, int gate_w) {
         dup2(ep[1], STDERR_FILENO) < 0) {
       _exit(127);
     }
+    // Nothing else we inherited: the copy's fds are then its own (counted by
+    // the load tests), as under ssh.
+    closefrom(3);
     execvp(command[0], command);
     dprintf(STDERR_FILENO, "exec %s: %s\n", command[0], strerror(errno));
     _exit(127);
@@ -253,6 +257,7 @@ int main(int argc, char** argv) {
       for (Copy& c : copies) {
         if (c.pid != pid || c.exited) continue;
         c.exited = true;
+        c.exit_ms = e2e::MonotonicMs() - c.first_start_ms;
         c.rc = WIFEXITED(status)
                    ? WEXITSTATUS(status)
                    : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
@@ -293,6 +298,7 @@ int main(int argc, char** argv) {
           struct rusage ru;
           wait4(c.pid, &status, 0, &ru);
           c.exited = true;
+          c.exit_ms = e2e::MonotonicMs() - c.first_start_ms;
           c.rc = 124;
           c.stderr_text += "(still running at the harness timeout, killed)";
         }
@@ -376,6 +382,7 @@ int main(int argc, char** argv) {
                       ": rc=" + std::to_string(c.rc) +
                       " fd=" + (c.got_fd ? "socket" : "none") +
                       " ms=" + std::to_string(c.fd_ms) +
+                      " exit_ms=" + std::to_string(c.exit_ms) +
                       " attempts=" + std::to_string(c.attempts) +
                       " cpu_ms=" + std::to_string(c.cpu_us / 1000) +
                       " rss_kb=" + std::to_string(c.rss_kb);
