@@ -12,8 +12,10 @@
 // a pipe as stderr. All N are forked first and held on a shared pipe, then
 // released together: "at once" means within one close(). For each copy it
 // records the time from the release to the fd's arrival (spawn -> fd) and to
-// its exit, its exit status, its first stderr line, its CPU time and peak RSS (wait4), and with
-// --read-line the first line read from the passed fd (the guest sshd's banner).
+// its exit, its exit status, its first stderr line, its CPU time and peak RSS
+// (wait4), its open fds when the fd arrived (-1 if it had already exited), and
+// with --read-line the first line read from the passed fd (the guest sshd's
+// banner).
 // Received fds stay open until every copy is done, so the multiplexer carries
 // all of them at once, as it would for N ssh sessions.
 //
@@ -23,13 +25,14 @@
 // would gain, measured without changing ssh-proxy.
 //
 // Output (stdout), one line per copy, then a summary:
-//   copy K: rc=R fd=socket|none ms=T exit_ms=E attempts=A cpu_ms=C rss_kb=S
-//           [line="..."] [stderr="..."]
+//   copy K: rc=R fd=socket|none ms=T exit_ms=E attempts=A cpu_ms=C
+//           rss_kb=S fds=F [line="..."] [stderr="..."]
 //   burst: N started, F got an fd, p50=.. p90=.. p99=.. max=.. ms
 //   rest: C x rc=R "message"          (one line per distinct outcome)
 // Exits 0 if every copy got an fd, 1 if not, 2 on a usage or setup error. A
 // copy still running at --timeout (default 60 s) is killed (rc=124).
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -72,6 +75,7 @@ struct Copy {
   int64_t exit_ms = -1;        // Release of the first attempt -> last exit.
   int64_t cpu_us = 0;
   long rss_kb = 0;
+  int fds_at_handoff = -1;  // The copy's open fds when its fd arrived.
   std::string line;
   std::string stderr_text;
 };
@@ -166,6 +170,19 @@ int ReceiveFd(int sock) {
 void CloseFd(int* fd) {
   if (*fd >= 0) close(*fd);
   *fd = -1;
+}
+
+// CountFds: the open fds of `pid` (-1 if it has already gone). ssh-proxy
+// exits right after the hand-off, so this may miss it.
+int CountFds(pid_t pid) {
+  DIR* d = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (d == nullptr) return -1;
+  int n = 0;
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  closedir(d);
+  return n;
 }
 
 // FirstLine: the first line of `text` (without its newline), C-escaped.
@@ -338,6 +355,7 @@ int main(int argc, char** argv) {
         case 0: {
           int fd = ReceiveFd(c.sock);
           if (fd >= 0 && !c.got_fd) {
+            c.fds_at_handoff = CountFds(c.pid);
             c.got_fd = true;
             c.fd = fd;
             c.fd_ms = t - c.first_start_ms;
@@ -385,7 +403,8 @@ int main(int argc, char** argv) {
                       " exit_ms=" + std::to_string(c.exit_ms) +
                       " attempts=" + std::to_string(c.attempts) +
                       " cpu_ms=" + std::to_string(c.cpu_us / 1000) +
-                      " rss_kb=" + std::to_string(c.rss_kb);
+                      " rss_kb=" + std::to_string(c.rss_kb) +
+                      " fds=" + std::to_string(c.fds_at_handoff);
     if (read_line && c.got_fd) out += " line=\"" + e2e::CEscape(c.line) + "\"";
     if (!c.stderr_text.empty()) {
       out += " stderr=\"" + FirstLine(c.stderr_text) + "\"";

@@ -39,7 +39,8 @@ summary() {
 
 SCENARIOS=(load_boot_guest burst_16_all_get_an_fd nothing_listening_decided_under_100ms
   backlog_overflow_names_the_backlog sshd_restarted_between_connections reboot_during_relay
-  pause_waiting_for_ok_exit_75 pause_then_next_connection qemu_killed_waiting_for_ok
+  pause_waiting_for_ok_exit_75 pause_then_next_connection pause_shorter_than_timeout_connects
+  qemu_killed_waiting_for_ok
   socket_path_stale_after_vmm_exit socket_path_replaced_by_new_vmm vhost_killed_waiting_for_ok
   vhost_killed_mid_relay_100MiB load_teardown_leaves_nothing)
 
@@ -313,7 +314,7 @@ for ((k = 0; k < 100; k++)); do
 done
 gone_ms=$(ms_since "$t_kill")
 wait "$relay_pid" 2>/dev/null
-rerr=$(grep -v '^ssh-proxy: debug: \(connecting\|connected\|sent CONNECT\|multiplexer replied\|relaying\)' "$WORK/relay.err" | tr '\n' '|')
+rerr=$(grep -v '^ssh-proxy: debug: \(connecting\|connected\|sent CONNECT\|multiplexer replied\|relaying\|stage\)' "$WORK/relay.err" | tr -d '\r' | tr '\n' '|')
 after=$(vm_ssh "vsock-mux$VM_MUX" hostname </dev/null 2>/dev/null)
 echo "  (relayed $got bytes before the reboot; guest back after $reboot_ms ms; ssh-proxy used ${cpu_during:-?} ms CPU in all; relay still open: $relay_alive; ssh-proxy gone $gone_ms ms after its ssh; stderr: ${rerr:0:300})"
 [[ -n $proxy && $got -gt 1048576 && $got -lt 104857600 && ${#boot_id} == 36 && ${#new_id} == 36 &&
@@ -377,6 +378,25 @@ fi
 STABLE=$WORK/vm.sock
 ln "$VM_MUX" "$STABLE"
 id_b=$(vm_ssh "vsock-mux$STABLE" 'cat /proc/sys/kernel/random/boot_id' </dev/null 2>/dev/null)
+cost "guest B" "$t0"
+
+# A pause shorter than --timeout (a snapshot): ssh-proxy waits for OK through it and hands the
+# connection over once the guest runs again; nobody gave up, so the multiplexer stays well.
+t0=$(date +%s%N)
+load_qmp '{"execute":"stop"}' >/dev/null
+one_proxy --timeout=10s "vsock-mux$VM_MUX" 22
+sleep 1.5
+p=$(proxy_child "$ONE_PID")
+fdmsg=$(fds_ok "$p")
+load_qmp '{"execute":"cont"}' >/dev/null
+one_wait
+line=$(grep '^copy 0:' "$ONE_OUT")
+out=$(vm_ssh "vsock-mux$VM_MUX" hostname </dev/null 2>"$WORK/next.err")
+echo "  (paused 1.5 s: exit $ONE_RC after $ONE_MS ms, CPU $ONE_CPU ms; next ssh: [$out])"
+check pause_shorter_than_timeout_connects "$([[ $ONE_RC == 0 && $line == *" fd=socket "* && $ONE_MS -ge 1400 && $ONE_MS -lt 10000 && $ONE_CPU -lt 200 && -z $fdmsg && $out == ssh-proxy-guest ]] && echo 1)" \
+  "[$line] $fdmsg; next ssh [$out] $(head -c 300 "$WORK/next.err")"
+cost "short pause" "$t0"
+t0=$(date +%s%N)
 load_qmp '{"execute":"stop"}' >/dev/null
 one_proxy --timeout=10s "vsock-mux$VM_MUX" 22
 sleep 1
@@ -477,13 +497,19 @@ for ((k = 0; k < 100; k++)); do
 done
 gone_ms=$(ms_since "$t_kill")
 got=$(stat -c %s "$WORK/relay.bytes")
-err=$(grep -v '^ssh-proxy: debug: \(connecting\|connected\|sent CONNECT\|multiplexer replied\|relaying\)' "$WORK/relay.err" | tr '\n' '|')
+err=$(grep -v '^ssh-proxy: debug: \(connecting\|connected\|sent CONNECT\|multiplexer replied\|relaying\|stage\)' "$WORK/relay.err" | tr -d '\r' | tr '\n' '|')
 echo "  (relayed $got bytes; vhost-device-vsock killed: ssh exit $ssh_rc after $end_ms ms, ssh-proxy gone after $gone_ms ms; stderr: ${err:0:400})"
 # ssh-proxy sees the multiplexer's EOF: the relay towards ssh ends, ssh reports the closed
 # connection (255), and ssh-proxy is gone (its relay ended, or ssh's SIGHUP ended it).
-check vhost_killed_mid_relay_100MiB "$([[ -n $proxy && $got -gt 1048576 && $got -lt 104857600 && $ssh_rc == 255 &&
-  $err == *"Connection to vsock-mux$VM_MUX closed by remote host."* && $end_ms -lt 5000 && $gone == yes && -z $fdmsg ]] && echo 1)" \
-  "proxy [$proxy] bytes $got ssh rc $ssh_rc after $end_ms ms; ssh-proxy gone: $gone ($gone_ms ms) $fdmsg; stderr [$err]"
+why=""
+[[ -n $proxy ]] || why+="no ssh-proxy relaying; "
+((got > 1048576 && got < 104857600)) || why+="relayed $got bytes, not part of 100 MiB; "
+[[ $ssh_rc == 255 ]] || why+="ssh exit $ssh_rc, not 255; "
+[[ $err == *"Connection to vsock-mux$VM_MUX closed by remote host."* ]] || why+="no 'closed by remote host'; "
+((end_ms < 5000)) || why+="ssh ended $end_ms ms after the kill; "
+[[ $gone == yes ]] || why+="ssh-proxy $proxy still running $gone_ms ms after the kill; "
+[[ -z $fdmsg ]] || why+="$fdmsg; "
+check vhost_killed_mid_relay_100MiB "$([[ -z $why ]] && echo 1)" "${why}stderr [$err]"
 cost "vhost killed mid-relay" "$t0"
 stop_guest
 
