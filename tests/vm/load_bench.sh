@@ -91,7 +91,7 @@ bursts() {
 # parallel_ssh LABEL N: N `ssh HOST true` at once.
 parallel_ssh() {
   local n=$2 k ok=0
-  local dir=$VM_DIR/pssh
+  local dir=$VM_DIR/pssh pids=()
   mkdir -p "$dir"
   for ((k = 0; k < n; k++)); do
     (
@@ -100,8 +100,10 @@ parallel_ssh() {
       r=$?
       echo "$r $(((${EPOCHREALTIME/./} - t0) / 1000))" >"$dir/$k.rc"
     ) &
+    pids+=("$!")
   done
-  wait
+  # Only these: a bare wait would also wait for the guest's own qemu and vhost-device-vsock.
+  wait "${pids[@]}"
   : >"$dir/ms"
   for ((k = 0; k < n; k++)); do
     read -r r ms <"$dir/$k.rc"
@@ -156,7 +158,7 @@ if ((SOAK)); then
   secs=${LOAD_SOAK_SECONDS:-600}
   # soak_run WORKERS SECONDS DIR: WORKERS loops of `ssh HOST true` and a probe a second.
   soak_run() {
-    local workers=$1 secs=$2 dir=$3 w end
+    local workers=$1 secs=$2 dir=$3 w end pids=()
     mkdir -p "$dir"
     end=$(($(date +%s) + secs))
     for ((w = 0; w < workers; w++)); do
@@ -169,23 +171,26 @@ if ((SOAK)); then
           [[ $r == 0 ]] || head -n1 "$dir/w$w.err" >>"$dir/errors"
         done
       ) &
+      pids+=("$!")
     done
     local t=0 vp qp
+    touch "$dir/errors"
     vp=$(load_vhost_pid)
     qp=$(load_qemu_pid)
     : >"$dir/probe"
     : >"$dir/timeline"
+    local next=0 start=$((end - secs))
     while (($(date +%s) < end)); do
       load_burst 1 22 --timeout=30
       grep '^copy 0:' "$VM_DIR/burst.out" >>"$dir/probe"
-      if ((t % 30 == 0)); then
+      t=$(($(date +%s) - start))
+      if ((t >= next)); then
         echo "$t $(load_fds "$vp") $(load_rss_kb "$vp") $(load_rss_kb "$qp") $(load)" >>"$dir/timeline"
+        next=$((next + 30))
       fi
       sleep 1
-      t=$((t + 1))
-      t=$(($(date +%s) - end + secs))
     done
-    wait
+    wait "${pids[@]}"
   }
   workers=${LOAD_SOAK_WORKERS:-}
   if [[ -z $workers ]]; then

@@ -41,7 +41,8 @@ SCENARIOS=(load_boot_guest burst_16_all_get_an_fd nothing_listening_decided_unde
   backlog_overflow_names_the_backlog sshd_restarted_between_connections reboot_during_relay
   pause_waiting_for_ok_exit_75 pause_then_next_connection pause_shorter_than_timeout_connects
   qemu_killed_waiting_for_ok
-  socket_path_stale_after_vmm_exit socket_path_replaced_by_new_vmm vhost_killed_waiting_for_ok
+  socket_path_stale_after_vmm_exit socket_path_replaced_by_new_vmm sigstop_waiting_for_ok_exit_75
+  sigstop_then_next_connection vhost_killed_waiting_for_ok
   vhost_killed_mid_relay_100MiB load_teardown_leaves_nothing)
 
 BIN=""
@@ -322,47 +323,73 @@ echo "  (relayed $got bytes before the reboot; guest back after $reboot_ms ms; s
 check reboot_during_relay "$ok" "proxy [$proxy] bytes $got; boot_id [$boot_id] -> [$new_id]; cpu ${cpu_during:-?} ms; $fdmsg; gone $gone; next ssh after [$after]; stderr [${rerr:0:300}]"
 cost "reboot during relay" "$t0"
 
-# The guest paused (QMP stop) while ssh-proxy waits for OK: exit 75 at --timeout=3s; then the
-# guest resumes (QMP cont) and the next connection must work.
-t0=$(date +%s%N)
-load_qmp '{"execute":"stop"}' >/dev/null
-one_proxy --timeout=3s "vsock-mux$VM_MUX" 22
-sleep 1
-p=$(proxy_child "$ONE_PID")
-fdmsg=$(fds_ok "$p")
-one_wait
-left=$(pgrep -f -- "^$BIN --timeout=3s vsock-mux$VM_MUX " || true)
-echo "  (paused: exit $ONE_RC after $ONE_MS ms, CPU $ONE_CPU ms)"
-check pause_waiting_for_ok_exit_75 "$([[ $ONE_RC == 75 && $ONE_ERR == "ssh-proxy: no reply from the multiplexer of vsock-mux$VM_MUX port 22: timed out after 3s" && $ONE_MS -ge 2900 && $ONE_MS -lt 4000 && $ONE_CPU -lt 200 && -z $fdmsg && -z $left ]] && echo 1)" \
-  "rc $ONE_RC after $ONE_MS ms (want 75 in 2.9..4 s), CPU $ONE_CPU ms, [$ONE_ERR] $fdmsg left [$left]"
-load_qmp '{"execute":"cont"}' >/dev/null
-status=$(load_qmp '{"execute":"query-status"}' | grep -o '"status": "[a-z-]*"')
-# Probes with --timeout=3s for up to about 15 s, then ssh itself.
-next=failed
-probe=""
-t1=$(date +%s%N)
-for ((k = 0; k < 4; k++)); do
-  load_burst 1 22 --read-line --timeout=10 -- --timeout=3s
-  probe=$(grep '^copy 0:' "$VM_DIR/burst.out")
-  [[ $probe == *' rc=0 fd=socket '*'line="SSH-2.0-'* ]] && break
+# pause_waiting HOW NAME: the guest paused (HOW: qmp, QMP stop; sigstop, SIGSTOP to qemu) while
+# ssh-proxy waits for OK: exit 75 at --timeout=3s, little CPU, only its own fds, nothing left.
+pause_guest() {
+  case $1 in
+    qmp) load_qmp '{"execute":"stop"}' >/dev/null ;;
+    sigstop) kill -STOP "$(load_qemu_pid)" ;;
+  esac
+}
+resume_guest() {
+  case $1 in
+    qmp) load_qmp '{"execute":"cont"}' >/dev/null ;;
+    sigstop) kill -CONT "$(load_qemu_pid)" ;;
+  esac
+}
+pause_waiting() {
+  local how=$1 name=$2 p fdmsg left
+  pause_guest "$how"
+  one_proxy --timeout=3s "vsock-mux$VM_MUX" 22
   sleep 1
-done
-if [[ $probe == *' rc=0 fd=socket '* ]]; then
-  out=$(VM_SSH_TIMEOUT=30 vm_ssh "vsock-mux$VM_MUX" hostname </dev/null 2>"$WORK/next.err") &&
-    [[ $out == ssh-proxy-guest ]] && next=ok
-fi
-next_ms=$(ms_since "$t1")
-echo "  (resumed: $status; next ssh $next after $next_ms ms; a probe: ${probe:0:200})"
-if [[ $next == ok ]]; then
-  check pause_then_next_connection 1 ""
-elif [[ $VHOST_VERSION == 0.3.0* && $status == *running* && $probe == *" rc=75 "*"no reply from the multiplexer"* ]]; then
-  # vhost-device-vsock 0.3.0 accepts the next CONNECT but never answers it once a client gave up
-  # on a CONNECT while the guest was paused (tests/vm/README.md). Its defect, shown, not hidden.
-  skip pause_then_next_connection "vhost-device-vsock $VHOST_VERSION defect: after a client abandons a CONNECT while the guest is paused, it answers no later CONNECT (the guest runs again: $status; for $next_ms ms every ssh-proxy --timeout=3s exited 75 'no reply from the multiplexer'); ssh-proxy's own part (exit 75 at --timeout) is pause_waiting_for_ok_exit_75"
-  DONE+=(pause_then_next_connection)
-else
-  check pause_then_next_connection 0 "status [$status]; probe [$probe]; ssh: $(head -c 300 "$WORK/next.err" 2>/dev/null)"
-fi
+  p=$(proxy_child "$ONE_PID")
+  fdmsg=$(fds_ok "$p")
+  one_wait
+  left=$(pgrep -f -- "^$BIN --timeout=3s vsock-mux$VM_MUX " || true)
+  echo "  (paused ($how): exit $ONE_RC after $ONE_MS ms, CPU $ONE_CPU ms)"
+  check "$name" "$([[ $ONE_RC == 75 && $ONE_ERR == "ssh-proxy: no reply from the multiplexer of vsock-mux$VM_MUX port 22: timed out after 3s" && $ONE_MS -ge 2900 && $ONE_MS -lt 4000 && $ONE_CPU -lt 200 && -z $fdmsg && -z $left ]] && echo 1)" \
+    "rc $ONE_RC after $ONE_MS ms (want 75 in 2.9..4 s), CPU $ONE_CPU ms, [$ONE_ERR] $fdmsg left [$left]"
+  resume_guest "$how"
+}
+# next_connection HOW NAME: after the resume, the next connection must work: ssh-proxy probes with
+# --timeout=3s for up to about 15 s, then ssh itself. vhost-device-vsock 0.3.0 fails here in two
+# ways of its own, reported as SKIP with its version and the symptom (anything else fails): after
+# QMP stop it never answers again once a CONNECT arrived during the pause; after SIGSTOP its
+# vring thread panics writing "OK" to the client that gave up (src/vsock_conn.rs, BrokenPipe) and
+# answers nothing more.
+next_connection() {
+  local how=$1 name=$2 next=failed probe="" t1 k out status panic all75=1
+  status=$(load_qmp '{"execute":"query-status"}' | grep -o '"status": "[a-z-]*"')
+  t1=$(date +%s%N)
+  for ((k = 0; k < 4; k++)); do
+    load_burst 1 22 --read-line --timeout=10 -- --timeout=3s
+    probe=$(grep '^copy 0:' "$VM_DIR/burst.out")
+    [[ $probe == *' rc=0 fd=socket '*'line="SSH-2.0-'* ]] && break
+    [[ $probe == *' rc=75 '*'no reply from the multiplexer'* ]] || all75=0
+    sleep 1
+  done
+  if [[ $probe == *' rc=0 fd=socket '* ]]; then
+    out=$(VM_SSH_TIMEOUT=30 vm_ssh "vsock-mux$VM_MUX" hostname </dev/null 2>"$WORK/next.err") &&
+      [[ $out == ssh-proxy-guest ]] && next=ok
+  fi
+  panic=$(grep -m1 'panicked at' "$VM_DIR/vhost.out" 2>/dev/null)
+  echo "  (resumed ($how): $status; next connection $next after $(ms_since "$t1") ms; last probe: ${probe:0:160}; multiplexer: ${panic:-no panic logged})"
+  if [[ $next == ok ]]; then
+    check "$name" 1 ""
+  elif [[ $VHOST_VERSION == 0.3.0* && $status == *running* && $all75 == 1 && ($how == qmp || -n $panic) ]]; then
+    if [[ $how == qmp ]]; then
+      skip "$name" "vhost-device-vsock $VHOST_VERSION defect: a CONNECT that arrives during QMP stop is never answered after cont, and no later CONNECT is (the guest runs: $status; every ssh-proxy --timeout=3s probe for $(ms_since "$t1") ms exited 75 'no reply from the multiplexer'; ${panic:-no panic logged}); ssh-proxy's own part (exit 75 at --timeout) passed above"
+    else
+      skip "$name" "vhost-device-vsock $VHOST_VERSION defect: its vring thread panicked ($panic) when the client that gave up was sent OK after SIGCONT, and it answers no CONNECT since (every ssh-proxy --timeout=3s probe exited 75); ssh-proxy's own part (exit 75 at --timeout) passed above"
+    fi
+    DONE+=("$name")
+  else
+    check "$name" 0 "status [$status]; probe [$probe]; multiplexer [${panic:-}]; ssh: $(head -c 300 "$WORK/next.err" 2>/dev/null)"
+  fi
+}
+t0=$(date +%s%N)
+pause_waiting qmp pause_waiting_for_ok_exit_75
+next_connection qmp pause_then_next_connection
 cost "pause" "$t0"
 stop_guest
 
@@ -380,19 +407,20 @@ ln "$VM_MUX" "$STABLE"
 id_b=$(vm_ssh "vsock-mux$STABLE" 'cat /proc/sys/kernel/random/boot_id' </dev/null 2>/dev/null)
 cost "guest B" "$t0"
 
-# A pause shorter than --timeout (a snapshot): ssh-proxy waits for OK through it and hands the
-# connection over once the guest runs again; nobody gave up, so the multiplexer stays well.
+# A pause shorter than --timeout: ssh-proxy waits for OK through it and hands the connection
+# over once the guest runs again. SIGSTOP, not QMP stop: a CONNECT that arrives during QMP stop is
+# never answered by vhost-device-vsock 0.3.0 (pause_then_next_connection shows that one).
 t0=$(date +%s%N)
-load_qmp '{"execute":"stop"}' >/dev/null
+pause_guest sigstop
 one_proxy --timeout=10s "vsock-mux$VM_MUX" 22
 sleep 1.5
 p=$(proxy_child "$ONE_PID")
 fdmsg=$(fds_ok "$p")
-load_qmp '{"execute":"cont"}' >/dev/null
+resume_guest sigstop
 one_wait
 line=$(grep '^copy 0:' "$ONE_OUT")
 out=$(vm_ssh "vsock-mux$VM_MUX" hostname </dev/null 2>"$WORK/next.err")
-echo "  (paused 1.5 s: exit $ONE_RC after $ONE_MS ms, CPU $ONE_CPU ms; next ssh: [$out])"
+echo "  (paused 1.5 s (SIGSTOP): exit $ONE_RC after $ONE_MS ms, CPU $ONE_CPU ms; next ssh: [$out])"
 check pause_shorter_than_timeout_connects "$([[ $ONE_RC == 0 && $line == *" fd=socket "* && $ONE_MS -ge 1400 && $ONE_MS -lt 10000 && $ONE_CPU -lt 200 && -z $fdmsg && $out == ssh-proxy-guest ]] && echo 1)" \
   "[$line] $fdmsg; next ssh [$out] $(head -c 300 "$WORK/next.err")"
 cost "short pause" "$t0"
@@ -445,6 +473,12 @@ id_c=$(vm_ssh "vsock-mux$STABLE" 'cat /proc/sys/kernel/random/boot_id' </dev/nul
 check socket_path_replaced_by_new_vmm "$([[ ${#id_b} == 36 && ${#id_c} == 36 && $id_b != "$id_c" ]] && echo 1)" \
   "boot_id through $STABLE: B [$id_b], C [$id_c] $(head -c 300 "$WORK/c.err")"
 cost "path replaced" "$t0"
+
+# SIGSTOP to qemu while ssh-proxy waits for OK: 75 at --timeout; then SIGCONT and the next one.
+t0=$(date +%s%N)
+pause_waiting sigstop sigstop_waiting_for_ok_exit_75
+next_connection sigstop sigstop_then_next_connection
+cost "SIGSTOP" "$t0"
 
 # vhost-device-vsock killed (SIGKILL) while ssh-proxy waits for OK (guest C paused).
 t0=$(date +%s%N)
