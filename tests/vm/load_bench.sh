@@ -136,7 +136,7 @@ echo "  one at a time (20): p50 $p50 ms, p90 $p90 ms, max $max ms; load $(load)"
 load_burst 16 2222
 grep -o 'exit_ms=[0-9]*' "$VM_DIR/burst.out" | cut -d= -f2 >"$VM_DIR/nl16.ms"
 read -r p50 p90 p99 max < <(load_percentiles "$VM_DIR/nl16.ms")
-echo "  16 at once: $(grep -c ' rc=69 ' "$VM_DIR/burst.out") exit 69; p50 $p50 ms, max $max ms; load $(load)"
+echo "  16 at once: $(grep -c '^copy .* rc=69 ' "$VM_DIR/burst.out") exit 69; p50 $p50 ms, max $max ms; load $(load)"
 
 echo "== a listener with socat's default backlog (5): the multiplexer's EOF, and what a retry would gain"
 if load_guest_listener 2205 5; then
