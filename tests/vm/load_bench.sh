@@ -7,7 +7,10 @@
 # tools/bench.sh (BENCH_VM=0 skips it), not by the default test run (tests/vm/load_test.sh has
 # its short version).
 #
-#   tests/vm/load_bench.sh --binary=SSH_PROXY --harness=BURST_HARNESS [--no-soak] [--no-systemd]
+#   tests/vm/load_bench.sh --binary=SSH_PROXY --harness=BURST_HARNESS [--no-bursts] [--no-soak]
+#                          [--no-systemd]
+# (--no-bursts leaves out the minimal guest's bursts, parallel ssh, nothing-listening and backlog
+# runs; --no-soak the soak; --no-systemd the systemd guest.)
 #
 # For each guest (the minimal one: socat with backlog 128; the trixie systemd one: sshd-vsock.socket,
 # socket-activated, Backlog=2147483647, MaxConnections=64):
@@ -38,8 +41,9 @@ BIN=""
 HARNESS=""
 SOAK=1
 SYSTEMD=1
+BURSTS=1
 usage() {
-  echo "usage: $0 --binary=SSH_PROXY --harness=BURST_HARNESS [--no-soak] [--no-systemd]" >&2
+  echo "usage: $0 --binary=SSH_PROXY --harness=BURST_HARNESS [--no-bursts] [--no-soak] [--no-systemd]" >&2
   exit 2
 }
 for arg in "$@"; do
@@ -47,6 +51,7 @@ for arg in "$@"; do
     --binary=*) BIN=$(realpath "${arg#*=}") ;;
     --harness=*) HARNESS=$(realpath "${arg#*=}") ;;
     --no-soak) SOAK=0 ;;
+    --no-bursts) BURSTS=0 ;;
     --no-systemd) SYSTEMD=0 ;;
     *) usage ;;
   esac
@@ -122,36 +127,38 @@ parallel_ssh() {
 # --- the minimal guest ---------------------------------------------------------------------------
 VM_FLAVOUR=minimal vm_start || exit 1
 echo "== minimal guest ($VM_KERNEL_RELEASE, busybox init, socat VSOCK-LISTEN:22 backlog=128, sshd -i per connection), accelerator $VM_ACCEL_USED, vhost-device-vsock $(load_vhost_version)"
-bursts minimal
-parallel_ssh minimal 32
+if ((BURSTS)); then
+  bursts minimal
+  parallel_ssh minimal 32
 
-echo "== nothing listening on the guest port (start -> exit 69)"
-: >"$VM_DIR/nl.ms"
-for ((k = 0; k < 20; k++)); do
-  load_burst 1 2222
-  grep -o 'exit_ms=[0-9]*' "$VM_DIR/burst.out" | cut -d= -f2 >>"$VM_DIR/nl.ms"
-done
-read -r p50 p90 p99 max < <(load_percentiles "$VM_DIR/nl.ms")
-echo "  one at a time (20): p50 $p50 ms, p90 $p90 ms, max $max ms; load $(load)"
-load_burst 16 2222
-grep -o 'exit_ms=[0-9]*' "$VM_DIR/burst.out" | cut -d= -f2 >"$VM_DIR/nl16.ms"
-read -r p50 p90 p99 max < <(load_percentiles "$VM_DIR/nl16.ms")
-echo "  16 at once: $(grep -c '^copy .* rc=69 ' "$VM_DIR/burst.out") exit 69; p50 $p50 ms, max $max ms; load $(load)"
-
-echo "== a listener with socat's default backlog (5): the multiplexer's EOF, and what a retry would gain"
-if load_guest_listener 2205 5; then
-  for budget in 0 90 1000 5000; do
-    for n in 16 64; do
-      load_burst "$n" 2205 --read-line --timeout=120 --retry-budget-ms="$budget"
-      slow69=$(grep ' rc=69 ' "$VM_DIR/burst.out" | grep -o 'exit_ms=[0-9]*' | cut -d= -f2 | sort -n | tail -n1)
-      maxatt=$(grep -o 'attempts=[0-9]*' "$VM_DIR/burst.out" | cut -d= -f2 | sort -n | tail -n1)
-      echo "  retry budget ${budget} ms, N=$n: $BURST_SUMMARY; banners $(grep -c 'line="SSH-2.0-' "$VM_DIR/burst.out"); up to $maxatt attempts; the last 69 came after ${slow69:--} ms; load $(load)"
-      sleep 3
-    done
+  echo "== nothing listening on the guest port (start -> exit 69)"
+  : >"$VM_DIR/nl.ms"
+  for ((k = 0; k < 20; k++)); do
+    load_burst 1 2222
+    grep -o 'exit_ms=[0-9]*' "$VM_DIR/burst.out" | cut -d= -f2 >>"$VM_DIR/nl.ms"
   done
-else
-  echo "  could not start the listener"
-  rc=1
+  read -r p50 p90 p99 max < <(load_percentiles "$VM_DIR/nl.ms")
+  echo "  one at a time (20): p50 $p50 ms, p90 $p90 ms, max $max ms; load $(load)"
+  load_burst 16 2222
+  grep -o 'exit_ms=[0-9]*' "$VM_DIR/burst.out" | cut -d= -f2 >"$VM_DIR/nl16.ms"
+  read -r p50 p90 p99 max < <(load_percentiles "$VM_DIR/nl16.ms")
+  echo "  16 at once: $(grep -c '^copy .* rc=69 ' "$VM_DIR/burst.out") exit 69; p50 $p50 ms, max $max ms; load $(load)"
+
+  echo "== a listener with socat's default backlog (5): the multiplexer's EOF, and what a retry would gain"
+  if load_guest_listener 2205 5; then
+    for budget in 0 90 1000 5000; do
+      for n in 16 64; do
+        load_burst "$n" 2205 --read-line --timeout=120 --retry-budget-ms="$budget"
+        slow69=$(grep ' rc=69 ' "$VM_DIR/burst.out" | grep -o 'exit_ms=[0-9]*' | cut -d= -f2 | sort -n | tail -n1)
+        maxatt=$(grep -o 'attempts=[0-9]*' "$VM_DIR/burst.out" | cut -d= -f2 | sort -n | tail -n1)
+        echo "  retry budget ${budget} ms, N=$n: $BURST_SUMMARY; banners $(grep -c 'line="SSH-2.0-' "$VM_DIR/burst.out"); up to $maxatt attempts; the last 69 came after ${slow69:--} ms; load $(load)"
+        sleep 3
+      done
+    done
+  else
+    echo "  could not start the listener"
+    rc=1
+  fi
 fi
 
 if ((SOAK)); then
@@ -168,7 +175,13 @@ if ((SOAK)); then
           VM_SSH_TIMEOUT=60 vm_ssh "vsock-mux$VM_MUX" true </dev/null >/dev/null 2>"$dir/w$w.err"
           r=$?
           echo "$r $(((${EPOCHREALTIME/./} - t0) / 1000))" >>"$dir/w$w.log"
-          [[ $r == 0 ]] || head -n1 "$dir/w$w.err" >>"$dir/errors"
+          if [[ $r != 0 ]]; then
+            if [[ $r == 124 ]]; then
+              echo "rc=124: still running after 60 s, killed (timeout) $(tr -d '\r' <"$dir/w$w.err" | head -n1)" >>"$dir/errors"
+            else
+              echo "rc=$r: $(tr -d '\r' <"$dir/w$w.err" | head -n1)" >>"$dir/errors"
+            fi
+          fi
         done
       ) &
       pids+=("$!")
@@ -185,7 +198,11 @@ if ((SOAK)); then
       grep '^copy 0:' "$VM_DIR/burst.out" >>"$dir/probe"
       t=$(($(date +%s) - start))
       if ((t >= next)); then
-        echo "$t $(load_fds "$vp") $(load_rss_kb "$vp") $(load_rss_kb "$qp") $(load)" >>"$dir/timeline"
+        if kill -0 "$vp" 2>/dev/null; then
+          echo "$t $(load_fds "$vp") $(load_rss_kb "$vp") $(load_rss_kb "$qp") $(load)" >>"$dir/timeline"
+        else
+          echo "$t vhost-device-vsock has exited: $(grep -m1 'panicked at' "$VM_DIR/vhost.out")" >>"$dir/timeline"
+        fi
         next=$((next + 30))
       fi
       sleep 1
@@ -225,8 +242,12 @@ if ((SOAK)); then
   echo "  over time (s, multiplexer fds, multiplexer RSS kB, qemu RSS kB, load):"
   sed 's/^/    /' "$d/timeline"
   [[ -s $d/errors ]] && sort "$d/errors" | uniq -c | sed 's/^/    failed: /'
-  settled=$(load_mux_settle 24 60)
-  echo "  after the soak, settled: multiplexer fds $settled, RSS $(load_rss_kb "$(load_vhost_pid)") kB"
+  if [[ -n $(load_vhost_pid) ]]; then
+    settled=$(load_mux_settle 24 60)
+    echo "  after the soak, settled: multiplexer fds $settled, RSS $(load_rss_kb "$(load_vhost_pid)") kB"
+  else
+    echo "  after the soak: vhost-device-vsock has exited: $(head -c 400 "$VM_DIR/vhost.out")"
+  fi
 fi
 vm_stop
 
