@@ -533,8 +533,19 @@ why=""
 [[ -n $proxy ]] || why+="no ssh-proxy relaying; "
 ((got > 1048576 && got < 104857600)) || why+="relayed $got bytes, not part of 100 MiB; "
 [[ $ssh_rc == 255 ]] || why+="ssh exit $ssh_rc, not 255; "
-tr -d '\r' <"$WORK/relay.err" | grep -qxF "Connection to vsock-mux$VM_MUX closed by remote host." ||
-  why+="no line 'Connection to vsock-mux$VM_MUX closed by remote host.' ($(tr -d '\r' <"$WORK/relay.err" | od -c | head -n 4 | tr -s ' \n' ' ')); "
+# Killed with bytes still queued in it, the multiplexer's socket resets (ssh-proxy reports the
+# reset, 69, and ssh finds its pipe closed); killed without, it just closes (the relay ends, ssh
+# reports the closed connection). Either, exactly:
+tr -d '\r' <"$WORK/relay.err" >"$WORK/relay.err.lines"
+if grep -qxF "Connection to vsock-mux$VM_MUX closed by remote host." "$WORK/relay.err.lines"; then
+  how_ended="EOF: the relay ended; ssh: closed by remote host"
+elif grep -qxF "ssh-proxy: relay vsock-mux$VM_MUX port 22 -> stdout: the connection was reset: Connection reset by peer (ECONNRESET)" "$WORK/relay.err.lines"; then
+  how_ended="reset: ssh-proxy reported it; ssh: $(grep -v '^ssh-proxy: ' "$WORK/relay.err.lines" | head -n1)"
+else
+  how_ended=""
+  why+="neither 'Connection to vsock-mux$VM_MUX closed by remote host.' from ssh nor ssh-proxy's reset line; "
+fi
+echo "  (${how_ended:-ended otherwise})"
 ((end_ms < 5000)) || why+="ssh ended $end_ms ms after the kill; "
 [[ $gone == yes ]] || why+="ssh-proxy $proxy still running $gone_ms ms after the kill; "
 [[ -z $fdmsg ]] || why+="$fdmsg; "
