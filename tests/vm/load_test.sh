@@ -537,7 +537,8 @@ why=""
 # reset, 69, and ssh finds its pipe closed); killed without, it just closes (the relay ends, ssh
 # reports the closed connection). Either, exactly:
 tr -d '\r' <"$WORK/relay.err" >"$WORK/relay.err.lines"
-if grep -qxF "Connection to vsock-mux$VM_MUX closed by remote host." "$WORK/relay.err.lines"; then
+# (ssh lowercases the host name in its own messages; ssh-proxy got it as typed, through %n.)
+if grep -qixF "Connection to vsock-mux$VM_MUX closed by remote host." "$WORK/relay.err.lines"; then
   how_ended="EOF: the relay ended; ssh: closed by remote host"
 elif grep -qxF "ssh-proxy: relay vsock-mux$VM_MUX port 22 -> stdout: the connection was reset: Connection reset by peer (ECONNRESET)" "$WORK/relay.err.lines"; then
   how_ended="reset: ssh-proxy reported it; ssh: $(grep -v '^ssh-proxy: ' "$WORK/relay.err.lines" | head -n1)"
