@@ -120,6 +120,9 @@ else
   echo "== vm: skipped (VM_TESTS=0)"
   skipped=$((skipped + 1))
   skips+=("vm: VM_TESTS=0")
+  echo "== vm-load: skipped (VM_TESTS=0)"
+  skipped=$((skipped + 1))
+  skips+=("vm-load: VM_TESTS=0")
 fi
 
 # Two fuzzers at a time (the machines have 2 cores); each still runs FUZZ_SECONDS.
