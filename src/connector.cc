@@ -349,9 +349,15 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n == 0 || (n < 0 && errno == ECONNRESET)) {
       if (parser.received().empty()) {
+        // The guest resets a connection its listener has no room for (a
+        // burst beyond its listen backlog) exactly as one to a port with no
+        // listener, and the multiplexer turns both into this EOF. Retrying
+        // would make a real "nothing listening" wait out --timeout (measured
+        // through vhost-device-vsock: tests/vm/load_test.sh, bench/README.md),
+        // so name both causes and let the user (or ssh's retry) decide.
         return absl::UnavailableError(absl::StrCat(
             "cannot connect to ", name, ": nothing listening on guest port ",
-            target.port,
+            target.port, ", or its listen backlog is full",
             ": the multiplexer closed the connection without a reply"));
       }
       return absl::DataLossError(

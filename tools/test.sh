@@ -166,10 +166,16 @@ check docs-outside-bazel docs_outside_bazel
 # in about 2 minutes the first time. VM_FLAVOURS=minimal leaves the three out.
 if [[ ${VM_TESTS:-1} == 1 ]]; then
   VM_FLAVOURS=${VM_FLAVOURS:-minimal,systemd,sid,bookworm} script_tests vm tests/vm/vm_test.sh
+  # A burst of 16 and the faults (QEMU or vhost-device-vsock killed, pause, reboot, sshd restarted,
+  # the socket replaced): four minimal guests, about 3 minutes on a loaded 2-core machine.
+  script_tests vm-load tests/vm/load_test.sh
 else
   echo "== vm: skipped (VM_TESTS=0)"
   skipped=$((skipped + 1))
   skips+=("vm: VM_TESTS=0")
+  echo "== vm-load: skipped (VM_TESTS=0)"
+  skipped=$((skipped + 1))
+  skips+=("vm-load: VM_TESTS=0")
 fi
 
 # Two fuzzers at a time (the machines have 2 cores); each still runs FUZZ_SECONDS.

@@ -41,6 +41,7 @@
 #   client_key       the client key the guest's root and the host sshd accept
 #   known_hosts      the guest's (and the host sshd's) host key under HostKeyAlias ssh-proxy-vm
 #   console.log      the guest's serial console
+#   qmp.sock         QEMU's QMP monitor (stop, cont, set-action; tests/vm/load.sh's vm_qmp)
 #   no-vsock         the AF_VSOCK-refusing wrapper ($VM_NO_VSOCK)
 # and sets VM_DIR VM_MUX VM_KERNEL_RELEASE VM_BOOT_MS VM_ACCEL_USED VM_PIDS (and writes $VM_DIR to
 # the file $VM_DIR_NOTIFY when that is set). vm_ssh runs ssh into it with the binary under test.
@@ -642,7 +643,8 @@ vm_start() {
     -object "memory-backend-memfd,id=mem,size=$mem,share=on" -machine q35,memory-backend=mem \
     -kernel "$VM_KERNEL_DIR/boot/vmlinuz-$VM_KERNEL_RELEASE" -initrd "$VM_DIR/initrd.cpio" \
     -append "$append" "${disk_args[@]}" -serial "file:$VM_DIR/console.log" -nic none \
-    -chardev "socket,id=vu,path=$VM_DIR/vhost.sock" -device vhost-user-vsock-pci,chardev=vu
+    -chardev "socket,id=vu,path=$VM_DIR/vhost.sock" -device vhost-user-vsock-pci,chardev=vu \
+    -qmp "unix:$VM_DIR/qmp.sock,server=on,wait=off"
   local qemu_pid=${VM_PIDS[-1]}
   # The console says when init started the listener; then sshd must answer through the mux.
   for ((i = 0; i < 1800; i++)); do
