@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+
 """Compiler options for every cc_* target of ssh-proxy, the way abseil keeps ABSL_DEFAULT_COPTS.
 
 Each BUILD file loads this list and passes `copts = SSH_PROXY_COPTS`; it travels with the targets,

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Benchmarks of ParseTarget: one per address kind, and unix paths of growing
 // length (10, 100, 1000, 4000 bytes) to show that the cost is linear in the
 // path.

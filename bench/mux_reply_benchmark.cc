@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Benchmarks of MuxReplyParser on the two replies seen in the wild.
 
 #include <string>

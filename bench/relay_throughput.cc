@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // relay_throughput: moves 1 GiB (--mib=N to change) between this process and a
 // UNIX-socket server in this process, eight ways, and prints the rate of each:
 //   direct       this process connects and reads the socket itself (the

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // spawn_latency: how long ssh waits for ssh-proxy. For each run it does what
 // ssh does: makes a socketpair, spawns `ssh-proxy HOST PORT` with one end as
 // stdin and stdout, receives the fd (spawn -> fd received), and waits for the

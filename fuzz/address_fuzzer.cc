@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // address_fuzzer: HOST and PORT (the two arguments ssh passes, %n and %p) from
 // the input, through ParseTarget.
 //

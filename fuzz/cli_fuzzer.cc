@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // cli_fuzzer: argv vectors built from the input through ParseCommandLine, and
 // --timeout values through ParseDuration. No sockets, no output: it stops
 // after parsing, as main() would before acting.

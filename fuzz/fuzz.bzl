@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+
 """ssh_proxy_fuzz_target: one fuzz target, built two ways.
 
 For a target `name` (source `srcs`, corpus in `<name>_corpus/`, dictionary `<name>.dict`, options

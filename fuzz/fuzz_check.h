@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Helpers shared by the fuzz targets: a property check that aborts with a
 // message (so libFuzzer, AFL++ and the replay test all record it as a crash),
 // and the checks every error message must pass.

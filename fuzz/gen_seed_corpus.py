@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
 """Writes the seed corpora of the fuzz targets: fuzz/<target>_corpus/seed-<what>.
 
 Each seed's name says what it covers. Run from anywhere; it rewrites only seed-* files, so crash

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // machine_reply_fuzzer: systemd-machined's reply to io.systemd.Machine.List,
 // as the resolver reads it (MachinedReplyReader) and interprets it
 // (ParseMachinedReply). machined's bytes are hostile input, like a

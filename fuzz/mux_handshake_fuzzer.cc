@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // mux_handshake_fuzzer: the connector (src/connector.h) end to end through
 // ScriptedSyscalls (fuzz/scripted_syscalls.h): socket, the O_PATH detour for
 // long paths, connect (EINPROGRESS, EINTR, EAGAIN, refusals), the vsock-mux

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // mux_reply_fuzzer: arbitrary bytes from a vsock multiplexer fed to the
 // incremental reply parser (MuxReplyParser), split at points the fuzzer
 // chooses.

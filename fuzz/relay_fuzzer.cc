@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // relay_fuzzer: the relay (src/relay.h) over real pipes and an AF_UNIX
 // socketpair, with the fuzzer choosing what the system calls do on the way:
 // interrupted (EINTR), spurious wake-ups (EAGAIN), short transfers, splice

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // replay_main: a main() for builds without a fuzzing engine. It runs
 // LLVMFuzzerTestOneInput once on every regular file found (recursively) in the
 // files and directories named on the command line, so that a fuzz target

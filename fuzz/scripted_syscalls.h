@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // ScriptedSyscalls: a Syscalls (src/syscalls.h) whose every answer comes from
 // fuzzer bytes, with a model of the peer (a vsock multiplexer) behind the one
 // socket. For mux_handshake_fuzzer; never touches the network: the "socket"

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // The address grammar: the two arguments ssh passes to a ProxyCommand (HOST
 // from %n, PORT from %p) turned into a typed target, or a precise error. Knows
 // nothing of sockets.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // The command line of ssh-proxy: `ssh-proxy [OPTIONS] HOST PORT`. Parsing only:
 // no sockets, no output. main() turns the result into actions.
 

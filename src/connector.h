@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // The connector: opens the connection a Target names (address.h), does the
 // vsock-mux handshake, and hands the connected socket to ssh over a UNIX
 // socket with SCM_RIGHTS. Knows nothing of argv. All system calls go through a

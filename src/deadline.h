@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // The --timeout budget on the Syscalls clock, and waiting on a descriptor
 // within it: shared by the connector and the machined resolver, so that every
 // step of a run spends one budget the same way.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Exit codes of ssh-proxy (sysexits.h values) and the mapping from absl::Status
 // to them.
 

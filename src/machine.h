@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // The machine resolver: turns `machine/NAME` (a Target of kind kMachine, see
 // address.h) into the unix, vsock or vsock-mux Target that reaches the
 // machine's sshd, by asking systemd-machined over its varlink API. Knows

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // The reply of a Firecracker / cloud-hypervisor vsock multiplexer to `CONNECT
 // <port>\n`, parsed incrementally: bytes in, need-more / ok(port) / error out.
 // A pure parser: no sockets, no clock.

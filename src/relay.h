@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // The relay: for when ssh does not take a file descriptor (no ProxyUseFdpass)
 // or a person pipes data through ssh-proxy. Copies in_fd -> sock and sock ->
 // out_fd until both directions end.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Self-confinement of ssh-proxy, in up to two stages, each a one-way door.
 //
 // The rule for where confinement starts: no byte from outside the command

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // seccomp_policy_gen: the seccomp allowlists of ssh-proxy's two confinement
 // stages (sandbox.h), compiled to BPF when ssh-proxy is built, and printed as
 // a C++ header that sandbox.cc includes.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // The system calls the connector and the relay make, behind a small interface (in the manner
 // of Envoy's Api::OsSysCalls) so that tests and fuzzers inject each failure
 // deterministically: EINTR, EAGAIN, short writes, ECONNREFUSED, ENOENT,

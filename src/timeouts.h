@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // The --timeout bounds, in one place for the command line (cli.h) and the
 // connector (connector.h).
 

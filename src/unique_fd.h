@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // UniqueFd owns a file descriptor and closes it through a Syscalls, so that fd
 // leaks show up in tests that count opens and closes.
 

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Table-driven tests of the address grammar (src/address.h), written from the
 // specification and not from the implementation: every rule has an entry that
 // fails if the rule is removed.

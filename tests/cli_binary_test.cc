@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Runs the real ssh-proxy binary and checks stdout, stderr and the exit code
 // exactly. Every case either uses --dry-run or is refused before any socket
 // exists; none opens AF_VSOCK.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Table-driven tests of the command line (src/cli.h), written from the
 // specification.
 

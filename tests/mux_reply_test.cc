@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Tests of MuxReplyParser: every accepted reply under every way of splitting
 // the stream, the guest's bytes after the reply left alone, each refused form
 // with the exact byte that decided it, and a differential check against an

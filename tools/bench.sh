@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # bench.sh: every benchmark, from one command, with the ratios the targets are stated in.
 #   1. spawn -> fd received -> exit of ssh-proxy (unix/, vsock-mux/, and machine/ through a scripted
 #      machined in a private mount namespace) against /bin/true, and against the same binary

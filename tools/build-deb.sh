@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # build-deb.sh: builds the Debian package ssh-proxy_VERSION_ARCH.deb with debian/ (dpkg-buildpackage
 # -b -us -uc; debian/rules builds with Bazel --config=release) and checks it with lintian.
 #

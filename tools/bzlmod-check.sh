@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # shellcheck disable=SC2016  # single-quoted ${Version} and "$@" are for dpkg-query and sh -c.
 # bzlmod-check.sh: checks MODULE.bazel with a real Bazel 7 (Debian sid's bazel-bootstrap 7.7.1),
 # which cannot run on Debian 12: it needs sid's glibc. So this script

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # coverage.sh: line and branch coverage of src/ with clang's source-based coverage (Bazel's
 # `coverage` command cannot run offline). Builds and runs, under Bazel with --config=coverage
 # (.bazelrc: clang-14, -fprofile-instr-generate -fcoverage-mapping, its own --platform_suffix, so

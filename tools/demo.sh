@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # demo.sh: builds ssh-proxy, starts a throwaway sshd (inetd mode, behind a UNIX socket, keys in a
 # temporary directory) and a Firecracker-compatible vsock multiplexer emulator in front of it, and
 # reaches that sshd with the real ssh client through ssh-proxy as unix/..., unix%... and

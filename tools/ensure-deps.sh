@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # ensure-deps.sh [build|demo|test]: makes sure the Debian 12 packages that building, the demo or
 # the test suite need are installed (build: debian/control's Build-Depends; demo adds OpenSSH and
 # what the VM guests run; test adds the tools of the whole test suite). As root it installs what is

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # fuzz-afl.sh [SECONDS]: AFL++ (Debian's afl++) as a second engine over the same fuzz targets:
 # builds them with afl-clang-fast++ (ASan+UBSan) through fuzz/oss-fuzz/build.sh with
 # LIB_FUZZING_ENGINE=libAFLDriver.a, checks every seed, then runs afl-fuzz on each target for

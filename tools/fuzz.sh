@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # fuzz.sh [SECONDS]: runs every libFuzzer target in fuzz/ for SECONDS each (default: $FUZZ_SECONDS,
 # else 60) on a copy of its corpus, and fails on any finding (crash, property violation, leak,
 # timeout, out-of-memory) — including one that an existing corpus entry already triggers.

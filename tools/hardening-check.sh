@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # hardening-check.sh: checks the hardening of the release binary in its ELF, one line per property,
 # and exits non-zero if one is missing.
 #

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # install.sh: installs ssh-proxy (the binary, its man page and the ssh_config fragment), or removes
 # what it installed.
 #

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # oss-fuzz-check.sh: tests fuzz/oss-fuzz/build.sh (the OSS-Fuzz and ClusterFuzzLite build) the way
 # OSS-Fuzz would run it, with local values: CC=clang-14, CXX=clang++-14, OSS-Fuzz's ASan+UBSan
 # flags (including -stdlib=libc++, which build.sh must drop for the system abseil),

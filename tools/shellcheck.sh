@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # tools/shellcheck.sh: runs shellcheck (Debian's package) on every shell script of the repository and
 # fails on any finding, whatever its severity. The scripts are found, not listed: every file git
 # knows (tracked, or untracked and not ignored; every file below the tree outside a checkout) whose

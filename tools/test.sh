@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # test.sh: the whole test suite, as the README's quick start and CI (.ci/run) run it.
 #   1. bazel test //...                    (gcc: unit, CLI, connector, end-to-end, fuzz replays)
 #   2. bazel test --config=asan //...      (the same tests under ASan+UBSan, clang-14)

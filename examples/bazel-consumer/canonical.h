@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Canonical: the canonical spelling of an ssh-proxy HOST, for a tool that keeps one known_hosts
 // entry (or one inventory line) per target however the user spelled it.
 

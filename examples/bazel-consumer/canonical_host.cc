@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // canonical_host HOST PORT: prints "CANONICAL_HOST<TAB>TARGET" and exits 0, or the grammar's error
 // on stderr and exits 64.
 

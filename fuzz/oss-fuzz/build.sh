@@ -1,4 +1,7 @@
 #!/bin/bash -eu
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # build.sh: builds ssh-proxy's fuzz targets for OSS-Fuzz and ClusterFuzzLite (which runs this same
 # file through .clusterfuzzlite/build.sh), and for local engines (tools/fuzz-afl.sh,
 # tools/oss-fuzz-check.sh).

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Tests of the connector (src/connector.h): real AF_UNIX listeners in a
 // temporary directory, failures injected through FakeSyscalls, and AF_VSOCK
 // only ever simulated.

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # deb_test.sh: the Debian package, built from its source package in a clean Debian 12 chroot (twice,
 # to check that it is reproducible), tested there with autopkgtest, installed, used with real ssh
 # and purged.

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # in_chroot.sh: the part of tests/deb/deb_test.sh that runs inside the clean Debian 12 chroot, as
 # root, from the directory that holds everything it needs (deb_test.sh copies it there):
 #

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # man_test.sh: the man page passes mandoc's linter and groff's warnings and renders with man -l.
 #
 #   man_test.sh doc/ssh-proxy.1

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Small pieces shared by the end-to-end test daemons (mux_emulator, unix_inetd)
 // and helpers: flag parsing, AF_UNIX listen/connect (long paths included), a
 // fork-per-connection accept loop with signal handling, child reaping and a

@@ -1,4 +1,7 @@
 #!/bin/bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # End-to-end test of ssh-proxy with the real OpenSSH client and a real sshd (sshd -i behind
 # unix_inetd), directly over AF_UNIX and through mux_emulator (an emulated Firecracker vsock
 # multiplexer). Nothing here opens AF_VSOCK.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // fdpass_harness: runs a ProxyCommand the way ssh does with `ProxyUseFdpass
 // yes` and reports what it passed back, so tests can run ssh-proxy directly and
 // check its exit code.

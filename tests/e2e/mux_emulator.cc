@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // mux_emulator: a Firecracker-compatible vsock multiplexer ("vsock-mux") on an
 // AF_UNIX socket, for end-to-end tests of ssh-proxy. A client connects, sends
 // `CONNECT <port>\n`, gets a reply chosen by --scenario and (for the scenarios

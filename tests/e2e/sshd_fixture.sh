@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # shellcheck shell=bash disable=SC2034  # FIXTURE_* variables are for the scripts sourcing this.
 # sshd_fixture.sh: a throwaway sshd reachable over AF_UNIX, directly and through an emulated
 # Firecracker vsock multiplexer. Sourced by tests/e2e/e2e_test.sh and tools/demo.sh.

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // unix_inetd: inetd for one AF_UNIX socket, for end-to-end tests. For each
 // connection it forks and execs COMMAND with the connection as fd 0 and fd 1
 // (as inetd does for `sshd -i`).

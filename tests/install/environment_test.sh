@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # shellcheck disable=SC2016  # single-quoted scripts for sh -c and printf expand later, on purpose.
 # environment_test.sh: ssh-proxy's behaviour does not depend on its environment. It runs the same
 # commands with an empty environment and with a hostile one (LD_PRELOAD and LD_AUDIT naming a canary

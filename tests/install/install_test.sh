@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # install_test.sh: tools/install.sh into temporary roots, and real ssh through the installed
 # ssh_config fragment (ssh -F with an Include of it) to a throwaway sshd.
 #

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+
 /* preload_canary: a shared library that announces itself if it is ever loaded into ssh-proxy.
  * environment_test.sh names it in LD_PRELOAD and LD_AUDIT: a dynamic ssh-proxy would load it and
  * exit 99 with "HIJACKED" on stderr; the static ssh-proxy has no dynamic loader and must not.

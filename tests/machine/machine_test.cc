@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Tests of the machine resolver (src/machine.h): the reply parser on the
 // replies a real systemd-machined 257 gave (shared/notes/machined.md, pids and
 // timestamps filled in), the reader on every split, and ResolveMachine against

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Tests of the relay (src/relay.h) over real pipes and AF_UNIX socketpairs,
 // with failures injected through FakeSyscalls.
 

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // The two seccomp programs that src/seccomp_policy_gen.cc emits at build time
 // (src/seccomp_policy.inc), and every other shape of them that it prints for
 // bench/seccomp_attach (src/seccomp_candidates.inc, libseccomp's own

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Self-confinement of the real binary (src/sandbox.h).
 //
 // Through the hidden --test-hook option of

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Where the stages happen, checked call by call through FakeSyscalls.
 //
 // The rule (src/sandbox.h): no byte from outside the command line is read

@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Test hooks of //tests/sandbox:ssh-proxy-with-test-hooks, whose main
 // (main_with_test_hooks.cc) passes them to Run (src/run.h) as RunHooks.
 // //:ssh-proxy never contains them (and reads no environment variable): they

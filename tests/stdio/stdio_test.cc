@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Runs the real ssh-proxy binary with hostile standard descriptors and checks
 // what a reviewer would: the exact exit code, that stderr is at most one line
 // naming the target, that the target receives exactly the bytes it should (no

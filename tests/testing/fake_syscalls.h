@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // FakeSyscalls: the kernel's system calls (KernelSyscalls, its base) with
 // deterministic failures injected, every AF_VSOCK call simulated (never
 // reaching the kernel), calls recorded, and fds counted so that tests can

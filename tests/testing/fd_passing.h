@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Receiving a passed descriptor as ssh does, for tests of the hand-off.
 
 #ifndef SSH_PROXY_TESTS_TESTING_FD_PASSING_H_

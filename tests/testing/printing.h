@@ -1,3 +1,6 @@
+// SPDX-License-Identifier: Apache-2.0
+// Copyright 2026 The ssh-proxy Authors
+//
 // Printing for test failure messages: bytes escaped independently of the code
 // under test (EscapeForMessage), and gtest's PrintTo for a Target.
 

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # shellcheck shell=bash
 # vm.sh: boots a real guest under QEMU with rust-vmm's vhost-device-vsock as its hybrid-vsock
 # multiplexer, for tests/vm/vm_test.sh, tests/vm/vm_bench.sh and tools/demo.sh. Sourced. See

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # vm_bench.sh: ssh-proxy's cost against a real VM (tests/vm/vm.sh's minimal guest under QEMU TCG,
 # vhost-device-vsock as the multiplexer). Reports, asserts nothing but that the runs worked.
 #

@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+#
 # vm_test.sh: ssh-proxy against a real VM: QEMU (TCG) boots the minimal guest (tests/vm/vm.sh) with
 # rust-vmm's vhost-device-vsock as its multiplexer; real ssh on the host reaches the guest's real
 # sshd through vsock-mux/, and ssh-proxy inside the guest uses real AF_VSOCK (vsock/1, the guest's

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+
 """Debian's abseil, nlohmann/json, GoogleTest and Google Benchmark under their upstream repository
 names and labels.
 

@@ -1,3 +1,6 @@
+# SPDX-License-Identifier: Apache-2.0
+# Copyright 2026 The ssh-proxy Authors
+
 """Offline stand-in for @rules_cc//cc:defs.bzl: each macro forwards to the native rule."""
 
 def cc_binary(**kwargs):
