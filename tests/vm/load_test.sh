@@ -445,7 +445,7 @@ after=$(grep '^copy 0:' "$VM_DIR/burst.out")
 after_ms=$(sed -n 's/.* exit_ms=\([0-9]*\) .*/\1/p' <<<"$after")
 echo "  (qemu killed: ssh-proxy exit $ONE_RC $after_kill ms after the kill, CPU $ONE_CPU ms: [$ONE_ERR]; vhost-device-vsock $vhost_alive; the next ssh-proxy: ${after:0:240})"
 check qemu_killed_waiting_for_ok "$([[ $ONE_RC == 69 && $ONE_ERR == "ssh-proxy: cannot connect to vsock-mux$VM_MUX port 22: nothing listening on guest port 22, or its listen backlog is full: the multiplexer closed the connection without a reply" && $after_kill -lt 3000 && $ONE_CPU -lt 200 && -z $fdmsg &&
-  $after == *" rc=69 "* && ($after == *"stderr=\"ssh-proxy: cannot send CONNECT to the multiplexer of vsock-mux$VM_MUX port 22: Connection reset by peer (ECONNRESET)\""* || $after == *"nothing listening on guest port 22, or its listen backlog is full: the multiplexer closed the connection without a reply"*) && ${after_ms:-99999} -lt 1000 ]] && echo 1)" \
+  $after == *" rc=69 "* && ($after == *"stderr=\"ssh-proxy: cannot send CONNECT to the multiplexer of vsock-mux$VM_MUX port 22: the multiplexer closed the connection: Broken pipe (EPIPE)\""* || $after == *"stderr=\"ssh-proxy: cannot send CONNECT to the multiplexer of vsock-mux$VM_MUX port 22: the multiplexer closed the connection: Connection reset by peer (ECONNRESET)\""* || $after == *"nothing listening on guest port 22, or its listen backlog is full: the multiplexer closed the connection without a reply"*) && ${after_ms:-99999} -lt 1000 ]] && echo 1)" \
   "rc $ONE_RC $after_kill ms after the kill, CPU $ONE_CPU [$ONE_ERR] $fdmsg; vhost $vhost_alive; next [$after]"
 cost "qemu killed" "$t0"
 stop_guest
