@@ -55,14 +55,6 @@ absl::string_view Prefix(TargetKind kind) {
   return "";
 }
 
-// Operand returns what follows SEP for `kind` ("PATH", "CID", "NAME").
-absl::string_view Operand(TargetKind kind) {
-  for (const KindSpelling& row : kKinds) {
-    if (row.kind == kind) return row.operand;
-  }
-  return "";
-}
-
 // AcceptedForms is the tail of every "what is this HOST" message: "expected
 // unix/PATH, vsock/CID, vsock-mux/PATH, machine/NAME (or % instead of /) or
 // .host".
@@ -298,29 +290,19 @@ size_t EditDistance(absl::string_view a, absl::string_view b) {
 }
 
 // NearestCidName returns the CID name `text` is a near miss of ("hots",
-// "locl", "hypervsior"), or "" when there is none or two are equally near: a
-// suggestion is made only when it is the one plausible fix.
+// "locl", "hypervsior"), or "" when there is none: one edit from "host" or
+// "local", two from "hypervisor". The names are at least four edits apart, so
+// no text is a near miss of two of them: the suggestion is the one plausible
+// fix.
 absl::string_view NearestCidName(absl::string_view text) {
   // Longer text is no typo of a name of at most 10 bytes.
   if (text.empty() || text.size() > 12) return "";
-  absl::string_view best;
-  size_t best_distance = SIZE_MAX;
-  bool tie = false;
   for (const CidName& name : kCidNames) {
     const size_t distance = EditDistance(text, name.name);
-    // One edit in a short name ("hots", "locl"), two in "hypervisor"; more is
-    // another word.
     const size_t allowed = name.name.size() < 6 ? 1 : 2;
-    if (distance == 0 || distance > allowed) continue;
-    if (distance < best_distance) {
-      best = name.name;
-      best_distance = distance;
-      tie = false;
-    } else if (distance == best_distance) {
-      tie = true;
-    }
+    if (distance > 0 && distance <= allowed) return name.name;
   }
-  return tie ? "" : best;
+  return "";
 }
 
 // PortInHostError returns InvalidArgument for a CID operand that carries a
@@ -449,6 +431,34 @@ constexpr ForeignPrefix kForeignPrefixes[] = {
     {"machine", TargetKind::kMachine},
 };
 
+// ForeignSpellingOf explains `host`, whose text before `colon` is another
+// tool's spelling of the prefix of `spelling` (see ForeignSpellingError).
+absl::Status ForeignSpellingOf(absl::string_view host, size_t colon,
+                               const KindSpelling& spelling) {
+  const TargetKind kind = spelling.kind;
+  absl::string_view rest = host.substr(colon + 1);
+  if (kind == TargetKind::kUnix || kind == TargetKind::kVsockMux) {
+    while (absl::ConsumePrefix(&rest, "/")) {
+    }
+  }
+  const std::string what = absl::StrCat(
+      "a \":\" after the prefix is socat's and QEMU's spelling; "
+      "ssh-proxy writes ",
+      spelling.prefix, "/", spelling.operand);
+  const std::string slash = absl::StrCat(spelling.prefix, "/");
+  const std::string candidate = absl::StrCat(slash, rest);
+  if (ParseHost(candidate).ok()) {
+    return absl::InvalidArgumentError(
+        HostError(host, absl::StrCat(what, " (did you mean ",
+                                     EscapeForMessage(candidate), "?)")));
+  }
+  if (kind == TargetKind::kVsock) {
+    absl::Status port = PortInHostError(host, slash, rest);
+    if (!port.ok()) return port;
+  }
+  return absl::InvalidArgumentError(HostError(host, what));
+}
+
 // ForeignSpellingError returns InvalidArgument for a HOST written the way
 // socat, QEMU or libvirt write addresses ("vsock:3", "unix:/tmp/x"): a
 // known prefix, then ":" before any "/" or "%". It suggests our spelling when
@@ -462,29 +472,12 @@ absl::Status ForeignSpellingError(absl::string_view host) {
   }
   const absl::string_view foreign = host.substr(0, colon);
   for (const ForeignPrefix& row : kForeignPrefixes) {
-    if (!absl::EqualsIgnoreCase(foreign, row.spelling)) continue;
-    const absl::string_view prefix = Prefix(row.kind);
-    absl::string_view rest = host.substr(colon + 1);
-    if (row.kind == TargetKind::kUnix || row.kind == TargetKind::kVsockMux) {
-      while (absl::ConsumePrefix(&rest, "/")) {
+    for (const KindSpelling& spelling : kKinds) {
+      if (spelling.kind == row.kind &&
+          absl::EqualsIgnoreCase(foreign, row.spelling)) {
+        return ForeignSpellingOf(host, colon, spelling);
       }
     }
-    const std::string what = absl::StrCat(
-        "a \":\" after the prefix is socat's and QEMU's spelling; "
-        "ssh-proxy writes ",
-        prefix, "/", Operand(row.kind));
-    const std::string slash = absl::StrCat(prefix, "/");
-    const std::string candidate = absl::StrCat(slash, rest);
-    if (ParseHost(candidate).ok()) {
-      return absl::InvalidArgumentError(
-          HostError(host, absl::StrCat(what, " (did you mean ",
-                                       EscapeForMessage(candidate), "?)")));
-    }
-    if (row.kind == TargetKind::kVsock) {
-      absl::Status port = PortInHostError(host, slash, rest);
-      if (!port.ok()) return port;
-    }
-    return absl::InvalidArgumentError(HostError(host, what));
   }
   return absl::OkStatus();
 }

@@ -267,7 +267,7 @@ std::vector<RefuseCase> RefuseCases() {
         Foreign{"vsock:3:0", "ssh-proxy writes vsock/CID"}}) {
     host(f.host, {f.says});
   }
-  for (const char* h : {"unix:", "vsock:x", "vsock:3:0"}) {
+  for (const char* h : {"unix:", "vsock:x", "vsock:3:0", "tcp:x", "ssh:x"}) {
     const absl::StatusOr<Target> t = ParseTarget(h, "22");
     EXPECT_FALSE(t.ok()) << h;
     if (t.ok()) continue;
@@ -292,7 +292,9 @@ std::vector<RefuseCase> RefuseCases() {
         Foreign{"vsock/hypervisr", "(did you mean vsock/hypervisor?)"}}) {
     host(f.host, {f.says});
   }
-  // No guess where none is near, or two are equally near.
+  // No guess where none is near. (No text is near two names: they are at
+  // least four edits apart, and a near miss is at most one edit from "host"
+  // or "local" and two from "hypervisor".)
   for (const char* h :
        {"vsock/lo", "vsock/guest", "vsock/any", "vsock/3:0", "vsock/3:x"}) {
     const absl::StatusOr<Target> t = ParseTarget(h, "22");

@@ -78,12 +78,23 @@ fi
 
 objdir="$WORK/ssh-proxy-obj"
 mkdir -p "$objdir"
+# src/version.h, which Bazel generates (//src:version_h), from the first line of debian/changelog.
+gen="$WORK/ssh-proxy-gen"
+mkdir -p "$gen/src"
+version=$(sed -n '1s/^ssh-proxy (\([0-9][0-9A-Za-z.+~]*\)\(-[0-9A-Za-z.+~]*\)\{0,1\}) .*/\1/p' \
+  "$root/debian/changelog")
+if [[ -z $version ]]; then
+  echo "build.sh: debian/changelog's first line does not read \"ssh-proxy (VERSION) ...\"" >&2
+  exit 1
+fi
+printf '%s\n' '#ifndef SSH_PROXY_SRC_VERSION_H_' '#define SSH_PROXY_SRC_VERSION_H_' \
+  "#define SSH_PROXY_VERSION \"$version\"" '#endif  // SSH_PROXY_SRC_VERSION_H_' >"$gen/src/version.h"
 compile() {  # compile SRC.cc -> $objdir/<flattened name>.o; prints the object path.
   local src="$1"
   local obj
   obj="$objdir/$(echo "$src" | tr '/' '_' | sed 's/\.cc$/.o/')"
   # shellcheck disable=SC2086
-  if ! $CXX $CXXFLAGS $std $absl_include $json_include -I"$root" -c "$root/$src" -o "$obj"; then
+  if ! $CXX $CXXFLAGS $std $absl_include $json_include -I"$root" -I"$gen" -c "$root/$src" -o "$obj"; then
     echo "build.sh: cannot compile $src" >&2
     return 1
   fi

@@ -118,7 +118,12 @@ else
   chmod 600 "$p/open/s"
   saved=$proxy
   proxy=$tmp/as-nobody
-  printf '#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 --clear-groups %q "$@"\n' "$saved" >"$proxy"
+  # A coverage build writes its profile at exit: nobody cannot write Bazel's profile directory, and
+  # the runtime's complaint would be a second line on stderr. Those runs' profiles go here.
+  mkdir -m 1777 "$tmp/profiles"
+  # shellcheck disable=SC2016  # the $ belongs to the wrapper script, expanded when it runs.
+  printf '#!/bin/sh\n[ -z "${LLVM_PROFILE_FILE:-}" ] || export LLVM_PROFILE_FILE=%q\nexec setpriv --reuid=65534 --regid=65534 --clear-groups %q "$@"\n' \
+    "$tmp/profiles/%p.profraw" "$saved" >"$proxy"
   chmod 755 "$proxy"
   expect "EACCES on a directory on the way" 71 "permission denied: no search permission on the directory $p/locked (owner uid 0, gid 0, mode 0700)" -- "unix/${p#/}/locked/inner/s" 22
   expect "EACCES on the socket" 71 "permission denied: no write permission on the socket $p/open/s (owner uid 0, gid 0, mode 0600)" -- "unix/${p#/}/open/s" 22
