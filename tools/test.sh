@@ -69,7 +69,9 @@ bazel_tests() {
     fi
     ((xml_skips + log_skips > 0)) || continue
     why=$(grep -m1 -oE '^SKIP .*' "$dir/test.log" 2>/dev/null ||
-      grep -m1 -oE '<skipped message="[^"]*' "$dir/test.xml" | sed 's/<skipped message="//')
+      grep -m1 -oE '<skipped message="[^"]*' "$dir/test.xml" | sed -e 's/<skipped message="//' \
+        -e 's/&#x0A;/ /g' -e "s/&apos;/'/g" -e 's/&quot;/"/g' -e 's/&lt;/</g' -e 's/&gt;/>/g' \
+        -e 's/&amp;/\&/g')
     if ((xml_cases - xml_skips + log_passes == 0)); then
       passed=$((passed - 1))
       skipped=$((skipped + 1))
