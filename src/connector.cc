@@ -354,10 +354,10 @@ absl::Status MuxHandshake(Syscalls& sys, int fd, const Target& target,
       if (parser.received().empty()) {
         // The guest resets a connection its listener has no room for (a
         // burst beyond its listen backlog) exactly as one to a port with no
-        // listener, and the multiplexer turns both into this EOF. Retrying
-        // would make a real "nothing listening" wait out --timeout (measured
-        // through vhost-device-vsock: tests/vm/load_test.sh, bench/README.md),
-        // so name both causes and let the user (or ssh's retry) decide.
+        // listener, and the multiplexer turns both into this EOF. A retry
+        // short enough to keep a real refusal fast does not make bursts
+        // reliable, and a long one makes every refusal slow (measured through
+        // vhost-device-vsock: bench/README.md), so name both causes at once.
         return absl::UnavailableError(absl::StrCat(
             "cannot connect to ", name, ": nothing listening on guest port ",
             target.port, ", or its listen backlog is full",
