@@ -26,14 +26,9 @@ source "$here/vm.sh"
 # shellcheck source=tests/vm/load.sh
 source "$here/load.sh"
 
-SKIPPED=0
-skip() {
-  echo "SKIP $1: $2"
-  SKIPPED=$((SKIPPED + 1))
-}
+# skip and check_summary come from check.sh; summary ends the run with its verdict.
 summary() {
-  echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
-  ((FAILED == 0))
+  check_summary
   exit
 }
 

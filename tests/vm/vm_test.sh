@@ -27,14 +27,9 @@ source "$here/vm_test_sid.sh"
 # shellcheck source=tests/vm/vm_test_bookworm.sh
 source "$here/vm_test_bookworm.sh"
 
-SKIPPED=0
-skip() {
-  echo "SKIP $1: $2"
-  SKIPPED=$((SKIPPED + 1))
-}
+# skip and check_summary come from check.sh; summary ends the run with its verdict.
 summary() {
-  echo "$PASSED passed, $FAILED failed, $SKIPPED skipped"
-  ((FAILED == 0))
+  check_summary
   exit
 }
 
