@@ -132,13 +132,28 @@ trap 'exit 130' INT
 trap 'exit 143' TERM
 VM_SSH_PROXY=$BIN
 VM_REPO=$root
+# start_flavour FLAVOUR GUEST SCENARIO...: boots the FLAVOUR guest and returns 0; if it does not
+# boot, reports every SCENARIO as skipped with VM_SKIP_REASON when vm.sh set one (sid moved, no
+# debootstrap), else as failed ("the GUEST did not boot"), stops what started and returns 1.
+start_flavour() {
+  local flavour=$1 guest=$2 s
+  shift 2
+  VM_SKIP_REASON=""
+  VM_FLAVOUR=$flavour vm_start && return 0
+  for s in "$@"; do
+    if [[ -n $VM_SKIP_REASON ]]; then
+      skip "$s" "$VM_SKIP_REASON"
+    else
+      fail "$s" "the $guest did not boot (see the vm: lines above)"
+    fi
+  done
+  vm_stop
+  return 1
+}
+
 # The minimal guest: every point of issue 9 against a busybox initramfs guest.
 minimal_tests() {
-  if ! VM_FLAVOUR=minimal vm_start; then
-    for s in "${SCENARIOS[@]}"; do fail "$s" "the guest did not boot (see the vm: lines above)"; done
-    vm_stop
-    return
-  fi
+  start_flavour minimal guest "${SCENARIOS[@]}" || return
   echo "accelerator: $VM_ACCEL_USED; guest kernel $VM_KERNEL_RELEASE; sshd answered $VM_BOOT_MS ms after qemu started"
   pass boot_minimal_guest
   MUX=$VM_MUX
@@ -376,11 +391,7 @@ minimal_tests() {
 # The systemd guest: trixie userspace, systemd >= 257 as PID 1, its own sshd on vsock::22 (systemd's
 # ssh generator), systemd-machined. What the machine/NAME work needs to start from.
 systemd_tests() {
-  if ! VM_FLAVOUR=systemd vm_start; then
-    for s in "${SYSTEMD_SCENARIOS[@]}"; do fail "$s" "the systemd guest did not boot (see the vm: lines above)"; done
-    vm_stop
-    return
-  fi
+  start_flavour systemd "systemd guest" "${SYSTEMD_SCENARIOS[@]}" || return
   echo "systemd guest: sshd answered $VM_BOOT_MS ms after qemu started (accelerator $VM_ACCEL_USED)"
   pass boot_systemd_guest
   MUX=$VM_MUX

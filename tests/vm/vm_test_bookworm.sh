@@ -12,19 +12,9 @@ BOOKWORM_SCENARIOS=(boot_bookworm_guest bookworm_pid1_systemd_older_than_256
   ssh_machine_on_systemd_older_than_256 bookworm_teardown_leaves_nothing)
 
 bookworm_tests() {
-  VM_SKIP_REASON=""
   local flavour_started
   flavour_started=$(vm_now_ms)
-  if ! VM_FLAVOUR=bookworm vm_start; then
-    local s
-    if [[ -n $VM_SKIP_REASON ]]; then
-      for s in "${BOOKWORM_SCENARIOS[@]}"; do skip "$s" "$VM_SKIP_REASON"; done
-    else
-      for s in "${BOOKWORM_SCENARIOS[@]}"; do fail "$s" "the bookworm guest did not boot (see the vm: lines above)"; done
-    fi
-    vm_stop
-    return
-  fi
+  start_flavour bookworm "bookworm guest" "${BOOKWORM_SCENARIOS[@]}" || return
   echo "bookworm guest: sshd answered $VM_BOOT_MS ms after qemu started (accelerator $VM_ACCEL_USED)"
   pass boot_bookworm_guest
   # shellcheck disable=SC2034  # MUX: read by gssh (vm_test.sh).

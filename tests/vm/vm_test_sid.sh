@@ -115,19 +115,9 @@ sid_table() {
 }
 
 sid_tests() {
-  VM_SKIP_REASON=""
   local flavour_started
   flavour_started=$(vm_now_ms)
-  if ! VM_FLAVOUR=sid vm_start; then
-    local s
-    if [[ -n $VM_SKIP_REASON ]]; then
-      for s in "${SID_SCENARIOS[@]}"; do skip "$s" "$VM_SKIP_REASON"; done
-    else
-      for s in "${SID_SCENARIOS[@]}"; do fail "$s" "the sid guest did not boot (see the vm: lines above)"; done
-    fi
-    vm_stop
-    return
-  fi
+  start_flavour sid "sid guest" "${SID_SCENARIOS[@]}" || return
   echo "sid guest: sshd answered $VM_BOOT_MS ms after qemu started (accelerator $VM_ACCEL_USED)"
   pass boot_sid_guest
   MUX=$VM_MUX
