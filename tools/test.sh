@@ -158,7 +158,7 @@ docs_outside_bazel() {
   for d in debian/README.source examples/bazel-consumer/README.md tests/vm/README.md; do
     [[ -f $d ]] && docs+=("$d")
   done
-  tests/docs/examples_test.sh "$(bazel info bazel-bin 2>/dev/null)/ssh-proxy" doc/ssh-proxy.1 \
+  tests/docs/examples_test.py "$(bazel info bazel-bin 2>/dev/null)/ssh-proxy" doc/ssh-proxy.1 \
     conf/20-ssh-proxy.conf "${docs[@]}"
 }
 check docs-outside-bazel docs_outside_bazel
