@@ -202,7 +202,7 @@ consumer_test() (
 )
 check bazel-consumer consumer_test
 # The release binary's ELF hardening (bazel build --config=release //:ssh-proxy, then readelf/nm).
-check hardening tools/hardening-check.sh
+check hardening tools/hardening_check.py
 # The .deb, built twice from its source package in a clean bookworm chroot (byte-identical),
 # lintian-clean, autopkgtest, installed, used by ssh, purged (root; ~3-4 min warm, 7-11 min cold;
 # debian/README.source).
