@@ -199,7 +199,8 @@ def check_link(report, binary):
                  for line in grep(r"\((FLAGS|FLAGS_1)\)", dynamic)]
         report("yes", "BIND_NOW", ";".join(flags))
     else:
-        report("no", "BIND_NOW", "neither DT_FLAGS BIND_NOW nor DT_FLAGS_1 NOW (partial RELRO only)")
+        report("no", "BIND_NOW",
+               "neither DT_FLAGS BIND_NOW nor DT_FLAGS_1 NOW (partial RELRO only)")
 
     stack = "\n".join(line.split()[-2] for line in grep("GNU_STACK", segments))
     if stack and "E" not in stack:
@@ -256,7 +257,8 @@ def check_switches(report, binary, symbols, objs, fortify_actions):
         else:
             report("no", prop, f"last switch per command line: {' '.join(lasts)}")
 
-    check_switch("-fstack-protector", r"^-f(no-)?stack-protector", r"-fstack-protector-(strong|all)")
+    check_switch("-fstack-protector", r"^-f(no-)?stack-protector",
+                 r"-fstack-protector-(strong|all)")
     check_switch("stack clash", r"^-f(no-)?stack-clash-protection$", r"-fstack-clash-protection")
     check_switch("-fcf-protection", r"^-f(no-)?cf-protection", r"-fcf-protection(=full)?")
     check_switch("optimisation", r"^-O", r"-O([1-3]|s|fast|z)?")

@@ -68,7 +68,8 @@ def main(argv):
     checks = check.Checks()
     for tool in ("mandoc", "groff", "man", "col"):
         if shutil.which(tool) is None:
-            checks.fail(f"{tool} installed", "apt-get install mandoc groff-base man-db bsdextrautils")
+            checks.fail(f"{tool} installed",
+                        "apt-get install mandoc groff-base man-db bsdextrautils")
 
     lint = run(["mandoc", "-Tlint", "-Wall", page])
     out = "\n".join(line for line in (lint.out + lint.err).splitlines()
