@@ -61,10 +61,12 @@ def read_lines(path):
 
 
 def skips_of_target(testlogs, target):
-    """How a target that Bazel reports as PASSED skipped: (cases, xml_skips, log_skips, passes,
-    why) from its test.xml (gtest's <testsuite tests= skipped=>, GTEST_SKIP) and its test.log
-    ("SKIP name: why" / "PASS name" lines of the script tests). why is the first SKIP line, else
-    the first <skipped message=...> (entities decoded), else ""."""
+    """How a target that Bazel reports as PASSED skipped: (skipped, ran, why). A test.xml that
+    gtest wrote (its <testsuite> tags carry skipped=) gives the cases: skipped is the GTEST_SKIPs,
+    ran the others (its log's lines are gtest's, not ours). Otherwise test.xml is Bazel's one
+    wrapper case, and the cases are the test.log lines of the script tests: skipped its
+    "SKIP name: why" lines, ran its "PASS name" lines. why is the first SKIP line, else the first
+    <skipped message=...> (entities decoded), else ""."""
     base = f"{testlogs}/{target.removeprefix('//').replace(':', '/', 1)}"
     xml = read_lines(f"{base}/test.xml")
     log = read_lines(f"{base}/test.log")
@@ -85,8 +87,10 @@ def skips_of_target(testlogs, target):
             why = messages[0]
             for entity, char in XML_ENTITIES:
                 why = why.replace(entity, char)
-    passes = sum(1 for line in log if line.startswith("PASS "))
-    return attribute_sum("tests"), attribute_sum("skipped"), len(log_skips), passes, why
+    if any(' skipped="' in tag for tag in suites):
+        skipped = attribute_sum("skipped")
+        return skipped, attribute_sum("tests") - skipped, why
+    return len(log_skips), sum(1 for line in log if line.startswith("PASS ")), why
 
 
 class Suite:
@@ -180,17 +184,16 @@ class Suite:
         self.failed += len(failed)
         testlogs, _ = self.capture(["bazel", "info", *args, "bazel-testlogs"])
         for target in passed:
-            cases, xml_skips, log_skips, passes, why = skips_of_target(testlogs, target)
-            if xml_skips + log_skips == 0:
+            skipped, ran, why = skips_of_target(testlogs, target)
+            if skipped == 0:
                 continue
-            if cases - xml_skips + passes == 0:
+            if ran == 0:
                 self.passed -= 1
                 self.skipped += 1
                 self.skips.append(f"{name} {target}: every case skipped: {why}")
             else:
-                self.skipped += xml_skips + log_skips
-                self.skips.append(
-                    f"{name} {target}: {xml_skips + log_skips} case(s) skipped: {why}")
+                self.skipped += skipped
+                self.skips.append(f"{name} {target}: {skipped} case(s) skipped: {why}")
         if rc != 0 and not failed:
             # The build itself failed: no target verdicts to count, so count the step.
             self.failed += 1
