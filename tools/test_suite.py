@@ -201,20 +201,16 @@ class Suite:
         elif failed:
             self.failures.append(f"{name}: " + "".join(line.split()[0] + " " for line in failed))
 
-    def check(self, name, argv, shown=None, env=None, cwd=None):
-        """A check outside Bazel: counts once, passed when argv exits 0. shown is what the header
-        names (argv by default)."""
-        print(f"== {name}: {shown or ' '.join(argv)}", flush=True)
-        if self.run(argv, env=env, cwd=cwd) == 0:
-            self.passed += 1
+    def check(self, name, step):
+        """A check outside Bazel, counted once. step is a command (passed when it exits 0) or a
+        method of this runner (passed when it returns true); the header names either."""
+        if callable(step):
+            print(f"== {name}: {step.__name__}", flush=True)
+            ok = step()
         else:
-            self.failed += 1
-            self.failures.append(name)
-
-    def check_fn(self, name, fn):
-        """A check that is a function of this runner (true when it passed): counts once."""
-        print(f"== {name}: {fn.__name__}", flush=True)
-        if fn():
+            print(f"== {name}: {' '.join(step)}", flush=True)
+            ok = self.run(step) == 0
+        if ok:
             self.passed += 1
         else:
             self.failed += 1
@@ -318,11 +314,11 @@ def run_steps(suite):
     suite.check("shellcheck", ["tools/shellcheck.sh"])
     # Every file of code we wrote carries its SPDX line; LICENSE and NOTICE are there.
     suite.check("licence", ["tools/licence-check.sh"])
-    suite.check_fn("copts", suite.copts_check)
+    suite.check("copts", suite.copts_check)
 
     suite.bazel_tests("gcc")
     suite.bazel_tests("asan", "--config=asan")
-    suite.check_fn("docs-outside-bazel", suite.docs_outside_bazel)
+    suite.check("docs-outside-bazel", suite.docs_outside_bazel)
     # Real guests under QEMU (TCG), once: the minimal guest boots in about 5 s, the run takes
     # about a minute. The systemd guest (systemd-machined for machine/NAME) boots in about 30 s
     # and its run takes about 100 s, plus 2-3 minutes to debootstrap its tree the first time
@@ -352,7 +348,7 @@ def run_steps(suite):
     suite.check("oss-fuzz-build", ["tools/oss-fuzz-check.sh"])
     # Line coverage goals: 100% of the grammar and the reply parser, >= 90% of the connector.
     suite.check("coverage", ["tools/coverage.sh"])
-    suite.check_fn("bazel-consumer", suite.consumer_test)
+    suite.check("bazel-consumer", suite.consumer_test)
     # The release binary's ELF hardening (bazel build --config=release //:ssh-proxy, then
     # readelf/nm).
     suite.check("hardening", ["tools/hardening_check.py"])
