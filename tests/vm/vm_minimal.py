@@ -186,7 +186,7 @@ def killed_during_boot(t):
     name = "teardown_when_killed_during_boot"
     fd, notify = tempfile.mkstemp(prefix="ssh-proxy-vm-notify.", dir="/tmp")
     os.close(fd)
-    with subprocess.Popen([sys.executable, str(guest_mod.HERE / "guest.py"),
+    with subprocess.Popen([sys.executable, "-B", str(guest_mod.HERE / "guest.py"),
                            f"--binary={t.binary}"],
                           env=dict(os.environ, VM_DIR_NOTIFY=notify), stdin=subprocess.DEVNULL,
                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) as child:

@@ -22,7 +22,7 @@ import guest as guest_mod  # pylint: disable=import-error
 
 # Where tools/install.sh puts ssh-proxy in every guest.
 PROXY = "/usr/libexec/ssh-proxy"
-# vm_test.sh printed `--version`'s first line through this sed; version and full version.
+# PID 1 and `systemctl --version`'s first line as "VERSION FULL_VERSION".
 PID1 = ('readlink /proc/1/exe; '
         'systemctl --version | sed -n "1s/^systemd \\([0-9]*\\) (\\(.*\\))/\\1 \\2/p"')
 # tests/e2e's multiplexer emulator as a unit in the guest, guest port 2222 bridged to its sshd.

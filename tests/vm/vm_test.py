@@ -24,6 +24,8 @@ import signal
 import sys
 import time
 
+# Run as root from the tree: leave no __pycache__ behind in it.
+sys.dont_write_bytecode = True
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 sys.path[:0] = [str(HERE), str(ROOT / "tests" / "testing")]
@@ -102,6 +104,8 @@ def main(argv):
 if __name__ == "__main__":
     # Killed or interrupted: run_flavour's finally stops the guest on the way out.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # Our lines in order with vm.sh's and bazel's on stderr, also through a pipe (tools/test.sh).
+    sys.stdout.reconfigure(line_buffering=True)
     try:
         sys.exit(main(sys.argv))
     except KeyboardInterrupt:
