@@ -72,6 +72,10 @@ class FirstDay:
         self.argv = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
                      *self.argv]
 
+    def as_self(self):
+        """From here on ssh-proxy runs as this test's user again."""
+        self.argv, self.env = self.argv[-1:], None
+
 
 def not_a_socket(t, d):
     """A path that exists but is not a socket: exit 69 with what it is."""
@@ -144,7 +148,7 @@ def permission_denied(t, tmp):
              f"vsock-mux/{p[1:]}/open/s", "22")
     t.expect("EACCES over 107 bytes", 71, [f"permission denied: {locked}"],
              f"unix/{p[1:]}/locked/inner/{'y' * 120}", "22")
-    t.argv, t.env = t.argv[-1:], None
+    t.as_self()
 
 
 def local_host(t):

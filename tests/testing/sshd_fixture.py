@@ -163,8 +163,8 @@ class Fixture:
         key_type, key = _read(f"{d}/host_ed25519.pub").split()[:2]
         _write(f"{d}/known_hosts", f"{HOST_KEY_ALIAS} {key_type} {key}\n")
         _write(f"{d}/sshd_config",
-               "# Written by sshd_fixture.py; sshd runs in inetd mode (sshd -i) behind unix_inetd.\n"
-               + self._options(_SSHD_OPTIONS, ""))
+               "# Written by sshd_fixture.py; sshd runs in inetd mode (sshd -i) behind "
+               "unix_inetd.\n" + self._options(_SSHD_OPTIONS, ""))
         if os.getuid() == 0:
             # sshd's pre-auth privilege separation chroots there when started as root.
             os.makedirs("/run/sshd", mode=0o755, exist_ok=True)
