@@ -129,8 +129,7 @@ def starts(prefix, lacks=None):
 
 def has(*parts):
     """An err test: stderr contains each of parts, in this order."""
-    pattern = ".*".join(re.escape(p) for p in parts)
-    return lambda err: re.search(pattern, err, re.S) is not None
+    return lambda err: check.in_order(err, *parts)
 
 
 def missing(err, wants):

@@ -8,6 +8,7 @@ reached by real ssh inside the guest through the fragment tools/install.sh put t
 
 import re
 
+import check  # pylint: disable=import-error
 # pylint: disable=import-error
 from vm_scenario import (PROXY, Flavour, Row, has, nspawn, pid1, starts, teardown,
                          MUX_EMULATOR_START)
@@ -120,10 +121,10 @@ def steps(t):
         # scope answered, with its reply.
         Row("machine_verbose_names_the_scope", f"{PROXY} -v --dry-run machine/vmcid 2222",
             f"vsock cid={cid} port=2222",
-            err=lambda e: has("systemd-machined (user scope) is not running: "
-                              "/run/user/0/systemd/machine/io.systemd.Machine")(e) and has(
-                'systemd-machined (system scope) replied: "{\\"parameters\\":{\\"name\\":'
-                '\\"vmcid\\"', f'vSockCid\\":{cid}')(e)),
+            err=lambda e: "systemd-machined (user scope) is not running: /run/user/0/systemd/"
+            "machine/io.systemd.Machine" in e and check.in_order(
+                e, 'systemd-machined (system scope) replied: "{\\"parameters\\":{\\"name\\":'
+                '\\"vmcid\\"', f'vSockCid\\":{cid}')),
         Row("ssh_machine_vsock_cid",
             'ssh -G machine/vmcid | grep "^proxycommand"; ssh machine/vmcid hostname',
             f"{fragment}\n{host}"),
