@@ -176,7 +176,7 @@ if [[ ${VM_TESTS:-1} == 1 ]]; then
   VM_FLAVOURS=${VM_FLAVOURS:-minimal,systemd,sid} script_tests vm tests/vm/vm_test.py
   # A burst of 16 and the faults (QEMU or vhost-device-vsock killed, pause, reboot, sshd restarted,
   # the socket replaced): four minimal guests, about 3 minutes on a loaded 2-core machine.
-  script_tests vm-load tests/vm/load_test.sh
+  script_tests vm-load tests/vm/load_test.py
 else
   echo "== vm: skipped (VM_TESTS=0)"
   skipped=$((skipped + 1))
