@@ -332,11 +332,11 @@ def run_steps(suite):
     # guests out.
     if env_or("VM_TESTS", "1") == "1":
         vm_flavours = env_or("VM_FLAVOURS", "minimal,systemd,sid")
-        suite.script_tests("vm", ["tests/vm/vm_test.sh"], env={"VM_FLAVOURS": vm_flavours})
+        suite.script_tests("vm", ["tests/vm/vm_test.py"], env={"VM_FLAVOURS": vm_flavours})
         # A burst of 16 and the faults (QEMU or vhost-device-vsock killed, pause, reboot, sshd
         # restarted, the socket replaced): four minimal guests, about 3 minutes on a loaded 2-core
         # machine.
-        suite.script_tests("vm-load", ["tests/vm/load_test.sh"])
+        suite.script_tests("vm-load", ["tests/vm/load_test.py"])
     else:
         suite.skip("vm", "VM_TESTS=0", "VM_TESTS=0")
         suite.skip("vm-load", "VM_TESTS=0", "VM_TESTS=0")
