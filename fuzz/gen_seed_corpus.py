@@ -9,7 +9,6 @@ checked in; this script documents and regenerates them:
     python3 fuzz/gen_seed_corpus.py
 """
 
-import os
 import pathlib
 import re
 

@@ -38,8 +38,8 @@ if [[ "$what" == test ]]; then
     strace debootstrap e2fsprogs
     # The man page checks: mandoc -Tlint, man -l, and column for its rendering.
     mandoc man-db groff-base bsdextrautils
-    # The Python tests and tools (tests/testing/check.py).
-    python3
+    # The Python tests and tools (tests/testing/check.py), and pyflakes over them.
+    python3 pyflakes3
     # tools/shellcheck.sh: every shell script of the tree.
     shellcheck
     # tests/deb: the source package, lintian, autopkgtest, and diffoscope's summary when the two

@@ -8,7 +8,7 @@ tools/ensure-deps.sh. The steps, in order:
   3. the fuzz targets under libFuzzer, FUZZ_SECONDS each (default 45), and the other checks
      in tools/ (AFL++, the OSS-Fuzz build.sh check, coverage, the consumer workspace,
      hardening, the Debian package, bzlmod); before all of them, shellcheck over every shell
-     script, the licence check and the copts check.
+     script, pyflakes over every Python file, the licence check and the copts check.
   Between 2 and 3: the documents' examples outside Bazel, then tests/vm once (not per Bazel
      config), real QEMU guests; each of its scenarios counts, and VM_TESTS=0 reports them as
      skipped.
@@ -201,6 +201,17 @@ class Suite:
         elif failed:
             self.failures.append(f"{name}: " + "".join(line.split()[0] + " " for line in failed))
 
+    def pyflakes(self):
+        """pyflakes over every *.py file that git knows (tracked, or untracked and not ignored)."""
+        listed = subprocess.run(
+            ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard", "--", "*.py"],
+            capture_output=True, check=False, timeout=60)
+        files = [f for f in listed.stdout.decode().split("\0") if f and os.path.isfile(f)]
+        if listed.returncode != 0 or not files:
+            print("pyflakes: FAIL: no Python files found (git ls-files)", flush=True)
+            return False
+        return self.run(["pyflakes3", *files]) == 0
+
     def check(self, name, step):
         """A check outside Bazel, counted once. step is a command (passed when it exits 0) or a
         method of this runner (passed when it returns true); the header names either."""
@@ -312,6 +323,8 @@ def run_steps(suite):
     """The steps of the suite, in order."""
     # Every shell script of the tree (found by name and shebang) passes shellcheck with no finding.
     suite.check("shellcheck", ["tools/shellcheck.sh"])
+    # Every Python file git knows passes pyflakes (unused imports, undefined names) with no finding.
+    suite.check("pyflakes", suite.pyflakes)
     # Every file of code we wrote carries its SPDX line; LICENSE and NOTICE are there.
     suite.check("licence", ["tools/licence-check.sh"])
     suite.check("copts", suite.copts_check)

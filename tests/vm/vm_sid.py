@@ -6,7 +6,6 @@ machine/NAME resolved in the user scope first, and every machine/ registration r
 real ssh with ssh-proxy and with systemd's own systemd-ssh-proxy side by side. All in one boot.
 See tests/vm/README.md ("sid guest") for what it needed and the table, which must be this run's."""
 
-import pathlib
 import tempfile
 
 import check  # pylint: disable=import-error
