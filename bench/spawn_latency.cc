@@ -60,6 +60,7 @@
 #include <utility>
 #include <vector>
 
+#include "tests/testing/fd_passing.h"
 #include "tests/testing/scripted_machined.h"
 
 extern char** environ;
@@ -133,26 +134,11 @@ Sample RunOnce(const std::vector<const char*>& argv, bool expect_fd) {
   posix_spawn_file_actions_destroy(&actions);
   close(pair[1]);
   if (expect_fd) {
-    char byte;
-    struct iovec iov = {&byte, 1};
-    union {
-      struct cmsghdr align;
-      char buf[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof(control.buf);
-    const ssize_t n = recvmsg(pair[0], &msg, MSG_CMSG_CLOEXEC);
+    const ssh_proxy::testing::Received r = ssh_proxy::testing::ReceiveFd(
+        pair[0], true, ssh_proxy::testing::Room::kAsSsh);
     s.fd_us = NowUs() - start;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    if (n == 1 && c != nullptr && c->cmsg_type == SCM_RIGHTS) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-      close(fd);
-      s.ok = true;
-    }
+    if (r.fd >= 0) close(r.fd);
+    s.ok = r.n == 1 && r.fd >= 0;
   }
   int status = 0;
   waitpid(pid, &status, 0);

@@ -341,9 +341,7 @@ int Serve(int conn, int64_t deadline_ms) {
 }
 
 [[noreturn]] void Usage(const std::string& error) {
-  if (!error.empty()) e2e::Log(error);
-  fputs(kUsage, stderr);
-  _exit(2);
+  e2e::UsageError(kUsage, error);
 }
 
 }  // namespace
