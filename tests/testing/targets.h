@@ -16,21 +16,25 @@
 namespace ssh_proxy {
 namespace testing {
 
+// Make returns a Target of `kind` with PORT `port`, its other fields empty.
+inline Target Make(TargetKind kind, uint32_t port) {
+  Target t;
+  t.kind = kind;
+  t.port = port;
+  return t;
+}
+
 // Unix returns the unix target `path` (absolute) with PORT `port`.
 inline Target Unix(absl::string_view path, uint32_t port = 22) {
-  Target t;
-  t.kind = TargetKind::kUnix;
+  Target t = Make(TargetKind::kUnix, port);
   t.path = std::string(path);
-  t.port = port;
   return t;
 }
 
 // Vsock returns the vsock target `cid` with PORT `port`.
 inline Target Vsock(uint32_t cid, uint32_t port = 22) {
-  Target t;
-  t.kind = TargetKind::kVsock;
+  Target t = Make(TargetKind::kVsock, port);
   t.cid = cid;
-  t.port = port;
   return t;
 }
 
@@ -43,10 +47,8 @@ inline Target Mux(absl::string_view path, uint32_t port = 22) {
 
 // Machine returns the machine/ target `name` with PORT `port`.
 inline Target Machine(absl::string_view name, uint32_t port = 22) {
-  Target t;
-  t.kind = TargetKind::kMachine;
+  Target t = Make(TargetKind::kMachine, port);
   t.name = std::string(name);
-  t.port = port;
   return t;
 }
 
