@@ -30,6 +30,7 @@
 #include "gtest/gtest.h"
 #include "src/address.h"
 #include "src/exit_codes.h"
+#include "tests/testing/blocking_io.h"
 #include "tests/testing/fake_syscalls.h"
 #include "tests/testing/fd_passing.h"
 #include "tests/testing/targets.h"
@@ -37,6 +38,7 @@
 namespace ssh_proxy {
 namespace {
 
+using ::ssh_proxy::testing::Machine;
 using ::ssh_proxy::testing::Mux;
 using ::ssh_proxy::testing::Unix;
 using ::ssh_proxy::testing::Vsock;
@@ -44,6 +46,7 @@ using ::ssh_proxy::testing::Vsock;
 using ::ssh_proxy::testing::FakeSyscalls;
 using ::ssh_proxy::testing::Received;
 using ::ssh_proxy::testing::ReceiveFd;
+using ::ssh_proxy::testing::WriteAll;
 
 // MakeTempDir returns a new directory under /tmp: short, so that paths in it
 // fit sun_path
@@ -108,16 +111,6 @@ class Listener {
   std::thread thread_;
 };
 
-void WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n =
-        ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    done += static_cast<size_t>(n);
-  }
-}
-
 // ReadCommand reads the client's command through "\n" (or 64 bytes) and returns
 // it.
 std::string ReadCommand(int fd) {
@@ -128,6 +121,15 @@ std::string ReadCommand(int fd) {
     if (c == '\n') break;
   }
   return got;
+}
+
+// Replies serves a connection as a multiplexer answering `reply`: reads the
+// client's command, then writes `reply`.
+std::function<void(int)> Replies(std::string reply) {
+  return [reply](int conn) {
+    ReadCommand(conn);
+    WriteAll(conn, reply);
+  };
 }
 
 // ReadAvailable returns what can be read from `fd` within `ms`, until EOF or a
@@ -177,10 +179,7 @@ class ConnectorTest : public ::testing::Test {
 // machine/NAME is resolved through systemd-machined (src/machine.h) first: the
 // connector refuses it without opening anything.
 TEST_F(ConnectorTest, MachineTargetIsRefusedUnresolved) {
-  Target t;
-  t.kind = TargetKind::kMachine;
-  t.name = "web1";
-  t.port = 22;
+  const Target t = Machine("web1");
   absl::StatusOr<UniqueFd> fd = Run(t);
   ASSERT_FALSE(fd.ok());
   EXPECT_EQ(ExitCodeForStatus(fd.status()), 71);
@@ -609,10 +608,7 @@ TEST_F(ConnectorTest, MuxBadRepliesAreProtocolErrorsShownEscaped) {
   };
   for (const Case& c : cases) {
     const std::string path = dir_ + "/vm.sock";
-    Listener listener(path, [&](int conn) {
-      ReadCommand(conn);
-      WriteAll(conn, c.reply);
-    });
+    Listener listener(path, Replies(c.reply));
     absl::StatusOr<UniqueFd> fd = Run(Mux(path));
     ASSERT_FALSE(fd.ok()) << c.reply;
     EXPECT_EQ(ExitCodeForStatus(fd.status()), kExitProtocol) << fd.status();
@@ -685,10 +681,7 @@ TEST_F(ConnectorTest, MuxSendFailureIsUnavailable) {
 
 TEST_F(ConnectorTest, MuxRecvFailureIsOsError) {
   const std::string path = dir_ + "/vm.sock";
-  Listener listener(path, [](int conn) {
-    ReadCommand(conn);
-    WriteAll(conn, "OK 22\n");
-  });
+  Listener listener(path, Replies("OK 22\n"));
   sys_.Fail("recv", ENOMEM);
   absl::StatusOr<UniqueFd> fd = Run(Mux(path));
   ASSERT_FALSE(fd.ok());
@@ -697,10 +690,7 @@ TEST_F(ConnectorTest, MuxRecvFailureIsOsError) {
 
 TEST_F(ConnectorTest, VerboseLogNamesEachStep) {
   const std::string path = dir_ + "/vm.sock";
-  Listener listener(path, [](int conn) {
-    ReadCommand(conn);
-    WriteAll(conn, "OK 7\n");
-  });
+  Listener listener(path, Replies("OK 7\n"));
   absl::StatusOr<UniqueFd> fd = Run(Mux(path, 7));
   ASSERT_TRUE(fd.ok()) << fd.status();
   ASSERT_EQ(log_.size(), 4u);
@@ -713,13 +703,7 @@ TEST_F(ConnectorTest, VerboseLogNamesEachStep) {
 // ---- hand-off ----
 
 // The target HandOff and CheckHandOffFd name in their messages.
-Target HandOffTarget() {
-  Target t;
-  t.kind = TargetKind::kVsock;
-  t.cid = 4711;
-  t.port = 22;
-  return t;
-}
+Target HandOffTarget() { return Vsock(4711); }
 
 ConnectOptions Budget(int64_t timeout_ms) {
   ConnectOptions options;
