@@ -166,21 +166,13 @@ TEST(MuxReplyParserTest, FreshParserNeedsMore) {
 }
 
 TEST(MuxReplyParserTest, AcceptsFirecrackerReply) {
-  MuxReplyParser parser;
-  size_t consumed = 0;
-  EXPECT_EQ(parser.Feed("OK 1073741824\n", &consumed), State::kOk);
-  EXPECT_EQ(consumed, 14u);
-  EXPECT_EQ(parser.port(), 1073741824u);
-  EXPECT_EQ(parser.received(), "OK 1073741824\n");
-  EXPECT_EQ(parser.error(), "");
+  EXPECT_EQ(FeedAtOnce("OK 1073741824\n"),
+            (Outcome{State::kOk, 1073741824u, 14, "", "OK 1073741824\n"}));
 }
 
 TEST(MuxReplyParserTest, AcceptsVhostDeviceVsockReply) {
-  MuxReplyParser parser;
-  size_t consumed = 0;
-  EXPECT_EQ(parser.Feed("OK 22\n", &consumed), State::kOk);
-  EXPECT_EQ(consumed, 6u);
-  EXPECT_EQ(parser.port(), 22u);
+  EXPECT_EQ(FeedAtOnce("OK 22\n"),
+            (Outcome{State::kOk, 22u, 6, "", "OK 22\n"}));
 }
 
 TEST(MuxReplyParserTest, Boundaries) {
