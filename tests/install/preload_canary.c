@@ -2,7 +2,7 @@
 // Copyright 2026 The ssh-proxy Authors
 
 /* preload_canary: a shared library that announces itself if it is ever loaded into ssh-proxy.
- * environment_test.sh names it in LD_PRELOAD and LD_AUDIT: a dynamic ssh-proxy would load it and
+ * environment_test.py names it in LD_PRELOAD and LD_AUDIT: a dynamic ssh-proxy would load it and
  * exit 99 with "HIJACKED" on stderr; the static ssh-proxy has no dynamic loader and must not.
  * In any other program (the dynamic test harness, env) it does nothing. */
 

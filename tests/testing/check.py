@@ -65,16 +65,18 @@ class Result:
         return f"rc={self.rc} stdout=[{self.out[:out_cut]}] stderr=[{self.err[:err_cut]}]"
 
 
-def run(argv, *, timeout, stdin=subprocess.DEVNULL, env=None, cwd=None, pass_fds=()):
+def run(argv, *, timeout, stdin=subprocess.DEVNULL, env=None, cwd=None, pass_fds=(),
+        stdout=subprocess.PIPE):
     """Runs argv in a process group of its own, with stdin from `stdin` (bytes, a file object or
     DEVNULL). After `timeout` seconds the whole group gets SIGKILL and rc is None. Output is
-    decoded as UTF-8 with invalid bytes replaced."""
+    decoded as UTF-8 with invalid bytes replaced; with `stdout` a file object (binary output),
+    the command's stdout goes there and out is empty."""
     data = stdin if isinstance(stdin, bytes) else None
     start = _now_ms()
     with subprocess.Popen(
         argv,
         stdin=subprocess.PIPE if data is not None else stdin,
-        stdout=subprocess.PIPE,
+        stdout=stdout,
         stderr=subprocess.PIPE,
         env=env,
         cwd=cwd,
@@ -89,6 +91,28 @@ def run(argv, *, timeout, stdin=subprocess.DEVNULL, env=None, cwd=None, pass_fds
             out, err = proc.communicate()
             rc = None
     return Result(rc, _text(out), _text(err), _now_ms() - start)
+
+
+def paths_from_argv(*names):
+    """The test's command line: one path per NAME (Bazel passes runfiles paths relative to the
+    working directory), each made absolute. With another count, prints the usage line and exits
+    with status 2."""
+    if len(sys.argv) != len(names) + 1:
+        print(f"usage: {sys.argv[0]} {' '.join(names)}", file=sys.stderr)
+        sys.exit(2)
+    return [os.path.abspath(arg) for arg in sys.argv[1:]]
+
+
+def in_order(text, *parts):
+    """True when every part occurs in text, each after the end of the one before (the shell's
+    [[ $text == *"a"*"b"* ]])."""
+    at = 0
+    for part in parts:
+        at = text.find(part, at)
+        if at < 0:
+            return False
+        at += len(part)
+    return True
 
 
 def _kill_group(pgid):
