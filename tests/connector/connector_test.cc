@@ -38,11 +38,6 @@
 namespace ssh_proxy {
 namespace {
 
-using ::ssh_proxy::testing::Machine;
-using ::ssh_proxy::testing::Mux;
-using ::ssh_proxy::testing::Unix;
-using ::ssh_proxy::testing::Vsock;
-
 using ::ssh_proxy::testing::FakeSyscalls;
 using ::ssh_proxy::testing::Received;
 using ::ssh_proxy::testing::ReceiveFd;

@@ -42,11 +42,6 @@
 namespace ssh_proxy {
 namespace {
 
-using ::ssh_proxy::testing::Machine;
-using ::ssh_proxy::testing::Mux;
-using ::ssh_proxy::testing::Unix;
-using ::ssh_proxy::testing::Vsock;
-
 using ::ssh_proxy::testing::FakeSyscalls;
 
 // Replies of systemd-machined 257.13 (machined.md), byte for byte but for the

@@ -135,7 +135,7 @@ class StageOrderTest : public ::testing::Test {
 
 TEST_F(StageOrderTest, VsockMuxHookRunsAfterConnectBeforeTheHandshake) {
   OneShotMux mux(dir_ + "/s");
-  const Target target = ::ssh_proxy::testing::Mux(dir_ + "/s");
+  const Target target = Mux(dir_ + "/s");
   absl::StatusOr<UniqueFd> fd = ConnectWithHook(target, absl::OkStatus());
   ASSERT_TRUE(fd.ok()) << fd.status();
   EXPECT_EQ(hook_calls_, 1);
@@ -177,7 +177,7 @@ TEST_F(StageOrderTest, VsockHookRunsAfterConnect) {
 
 TEST_F(StageOrderTest, HookErrorIsConnectsErrorAndNothingLeaks) {
   OneShotMux mux(dir_ + "/s");
-  const Target target = ::ssh_proxy::testing::Mux(dir_ + "/s");
+  const Target target = Mux(dir_ + "/s");
   absl::StatusOr<UniqueFd> fd =
       ConnectWithHook(target, absl::InternalError("cannot confine"));
   ASSERT_FALSE(fd.ok());
