@@ -65,10 +65,6 @@ int Serve(int conn, int64_t /*deadline_ms*/) {
   return 127;
 }
 
-[[noreturn]] void Usage(const std::string& error) {
-  e2e::UsageError(kUsage, error);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -84,16 +80,17 @@ int main(int argc, char** argv) {
     } else if (e2e::ParseFlag(arg, "stderr", &v)) {
       g_stderr_file = v;
     } else if (e2e::ParseFlag(arg, "lifetime", &v)) {
-      if (!e2e::ParseSeconds(v, &lifetime_s)) Usage("bad --lifetime: " + v);
+      if (!e2e::ParseSeconds(v, &lifetime_s))
+        e2e::UsageError(kUsage, "bad --lifetime: " + v);
     } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
       fputs(kUsage, stdout);
       exit(0);
     } else {
-      Usage(std::string("unknown argument: ") + arg);
+      e2e::UsageError(kUsage, std::string("unknown argument: ") + arg);
     }
   });
-  if (listen_path.empty()) Usage("--listen=PATH is required");
-  if (i >= argc) Usage("missing COMMAND after --");
+  if (listen_path.empty()) e2e::UsageError(kUsage, "--listen=PATH is required");
+  if (i >= argc) e2e::UsageError(kUsage, "missing COMMAND after --");
   for (; i < argc; ++i) g_command.push_back(argv[i]);
   g_command.push_back(nullptr);
 
