@@ -62,6 +62,7 @@
 
 #include "tests/testing/fd_passing.h"
 #include "tests/testing/scripted_machined.h"
+#include "tests/testing/unix_socket.h"
 
 extern char** environ;
 
@@ -74,13 +75,8 @@ double NowUs() {
 }
 
 int Listen(const std::string& path) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
-  unlink(path.c_str());
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      listen(fd, 128) != 0) {
+  const int fd = ssh_proxy::BindUnix(path, 128);
+  if (fd < 0) {
     std::perror("bind/listen");
     std::exit(1);
   }

@@ -27,6 +27,7 @@
 #include "src/cli.h"
 #include "src/usage.h"
 #include "tests/testing/printing.h"
+#include "tests/testing/unix_socket.h"
 
 extern char** environ;
 
@@ -156,17 +157,13 @@ TEST(CliBinaryTest, DryRunPrintsExactlyOneLine) {
 
 // A dry run connects to nothing: a listening socket sees no connection.
 TEST(CliBinaryTest, DryRunTouchesNoSocket) {
-  char dir[] = "/tmp/ssh-proxy-cli-test.XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string path = absl::StrCat(dir, "/s");
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  ASSERT_LT(path.size(), sizeof(addr.sun_path));
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(fd, 4), 0);
+  const std::string dir = MakeTempDir("cli-test");
+  ASSERT_FALSE(dir.empty());
+  const std::string path = dir + "/s";
+  const int fd = BindUnix(path, 4);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  // Non-blocking: the accept below must not wait for a connection.
+  ASSERT_EQ(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
 
   const std::vector<std::string> args = {"--dry-run",
                                          absl::StrCat("unix", path), "22"};
@@ -179,7 +176,7 @@ TEST(CliBinaryTest, DryRunTouchesNoSocket) {
 
   close(fd);
   unlink(path.c_str());
-  rmdir(dir);
+  rmdir(dir.c_str());
 }
 
 TEST(CliBinaryTest, HelpPrintsUsageOnStdout) {

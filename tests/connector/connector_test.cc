@@ -34,6 +34,7 @@
 #include "tests/testing/fake_syscalls.h"
 #include "tests/testing/fd_passing.h"
 #include "tests/testing/targets.h"
+#include "tests/testing/unix_socket.h"
 
 namespace ssh_proxy {
 namespace {
@@ -43,17 +44,6 @@ using ::ssh_proxy::testing::Received;
 using ::ssh_proxy::testing::ReceiveFd;
 using ::ssh_proxy::testing::WriteAll;
 
-// MakeTempDir returns a new directory under /tmp: short, so that paths in it
-// fit sun_path
-// ($TEST_TMPDIR under Bazel is longer than that). The long-path tests make long
-// paths on purpose.
-std::string MakeTempDir() {
-  std::string templ = "/tmp/ssh-proxy-test-XXXXXX";
-  char* dir = mkdtemp(templ.data());
-  EXPECT_NE(dir, nullptr);
-  return templ;
-}
-
 // A listening AF_UNIX socket whose one accepted connection is served by `serve`
 // on a thread.
 class Listener {
@@ -61,29 +51,8 @@ class Listener {
   explicit Listener(const std::string& path,
                     std::function<void(int)> serve = nullptr)
       : path_(path) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un addr;
-    std::memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    if (path.size() < sizeof(addr.sun_path)) {
-      std::memcpy(addr.sun_path, path.data(), path.size());
-      EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
-                0)
-          << strerror(errno);
-    } else {
-      // Bind a long path from inside its directory.
-      const std::string dir = path.substr(0, path.rfind('/'));
-      const std::string name = path.substr(path.rfind('/') + 1);
-      const int cwd = ::open(".", O_PATH | O_CLOEXEC);
-      EXPECT_EQ(::chdir(dir.c_str()), 0);
-      std::memcpy(addr.sun_path, name.data(), name.size());
-      EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
-                0)
-          << strerror(errno);
-      EXPECT_EQ(::fchdir(cwd), 0);
-      ::close(cwd);
-    }
-    EXPECT_EQ(::listen(fd_, 4), 0);
+    fd_ = BindUnix(path, 4);
+    EXPECT_GE(fd_, 0) << path << ": " << strerror(errno);
     if (serve) {
       thread_ = std::thread([this, serve] {
         const int conn = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -145,7 +114,10 @@ std::string ReadAvailable(int fd, int ms = 1000) {
 
 class ConnectorTest : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
+  void SetUp() override {
+    dir_ = MakeTempDir("test");
+    ASSERT_FALSE(dir_.empty());
+  }
   void TearDown() override {
     std::filesystem::remove_all(dir_);
     // Every test must leave no fd of the connector's open.
@@ -312,11 +284,8 @@ TEST_F(ConnectorTest, UnixMissingSocketIsUnavailableWithErrnoText) {
 TEST_F(ConnectorTest, UnixRefusedIsUnavailable) {
   // A bound socket that does not listen refuses connections.
   const std::string path = dir_ + "/bound.sock";
-  const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const int s = BindUnix(path, -1);
+  ASSERT_GE(s, 0) << strerror(errno);
   absl::StatusOr<UniqueFd> fd = Run(Unix(path));
   ::close(s);
   ASSERT_FALSE(fd.ok());

@@ -51,6 +51,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "tests/testing/scripted_machined.h"
+#include "tests/testing/unix_socket.h"
 
 extern char** environ;
 
@@ -84,13 +85,8 @@ struct Result {
 class Listener {
  public:
   explicit Listener(const std::string& path) : path_(path) {
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un addr = {};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
-    unlink(path.c_str());
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        listen(fd_, 64) != 0) {
+    fd_ = ssh_proxy::BindUnix(path, 64);
+    if (fd_ < 0) {
       ADD_FAILURE() << "cannot listen on " << path << ": " << strerror(errno);
     }
     thread_ = std::thread([this] {
@@ -205,9 +201,8 @@ bool CanShowMachined(std::string* why) {
 class SandboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char templ[] = "/tmp/ssh-proxy-sandbox-XXXXXX";
-    ASSERT_NE(mkdtemp(templ), nullptr);
-    dir_ = templ;
+    dir_ = ssh_proxy::MakeTempDir("sandbox");
+    ASSERT_FALSE(dir_.empty());
     unix_host_ = absl::StrCat("unix", dir_, "/s.sock");
     mux_host_ = absl::StrCat("vsock-mux", dir_, "/s.sock");
     listener_ = std::make_unique<Listener>(dir_ + "/s.sock");
