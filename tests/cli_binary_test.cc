@@ -26,6 +26,7 @@
 #include "gtest/gtest.h"
 #include "src/cli.h"
 #include "src/usage.h"
+#include "tests/testing/argv.h"
 #include "tests/testing/printing.h"
 #include "tests/testing/unix_socket.h"
 
@@ -63,11 +64,7 @@ Result RunProxy(const std::vector<std::string>& args) {
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
 
-  std::vector<std::string> argv_storage = {kBinary};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : argv_storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  Argv argv(kBinary, args);
 
   pid_t pid = -1;
   const int rc =

@@ -50,6 +50,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/testing/argv.h"
 #include "tests/testing/scripted_machined.h"
 #include "tests/testing/unix_socket.h"
 
@@ -129,11 +130,7 @@ Result RunProxy(const char* binary, const std::vector<std::string>& args,
     EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out), 0);
   }
   EXPECT_EQ(pipe2(err, O_CLOEXEC), 0);
-  std::vector<std::string> storage = {binary};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  ssh_proxy::Argv argv(binary, args);
   const pid_t pid = fork();
   if (pid == 0) {
     const int null_fd = open("/dev/null", O_RDONLY);
@@ -161,7 +158,7 @@ Result RunProxy(const char* binary, const std::vector<std::string>& args,
     }
     if (std::chrono::steady_clock::now() > deadline) {
       kill(pid, SIGKILL);
-      ADD_FAILURE() << "still running after 10 s: " << storage[1];
+      ADD_FAILURE() << "still running after 10 s: " << argv[1];
       break;
     }
   }

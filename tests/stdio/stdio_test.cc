@@ -40,6 +40,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "tests/testing/argv.h"
 #include "tests/testing/fd_passing.h"
 #include "tests/testing/printing.h"
 #include "tests/testing/unix_socket.h"
@@ -195,11 +196,7 @@ constexpr bool kInstrumentedBinary =
 // Spawn forks and execs the binary with `stdio` as its fds 0-2.
 pid_t Spawn(const std::vector<std::string>& args, Stdio stdio,
             Limits limits = {}) {
-  std::vector<std::string> storage = {kBinary};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  Argv argv(kBinary, args);
   const pid_t pid = fork();
   if (pid != 0) return pid;
   // Child: only async-signal-safe calls from here.
