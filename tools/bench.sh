@@ -9,9 +9,9 @@
 #      kernel charges to attach each shape of the seccomp programs and the Landlock ruleset
 #   2. 1 GiB through the relay against socat, and the fd-pass path against a direct socket
 #   3. Google Benchmark: address parsing per kind and by length (slope), mux reply parsing
-#   4. a real VM (tests/vm/vm_bench.sh; BENCH_VM=0 skips it): spawn -> fd through vhost-device-vsock,
+#   4. a real VM (tests/vm/vm_bench.py; BENCH_VM=0 skips it): spawn -> fd through vhost-device-vsock,
 #      and ssh session set-up through ssh-proxy against the same guest's sshd reached without it
-#   5. a real VM under load (tests/vm/load_bench.sh; BENCH_LOAD=0 skips it): bursts, 32 parallel
+#   5. a real VM under load (tests/vm/load_bench.py; BENCH_LOAD=0 skips it): bursts, 32 parallel
 #      ssh, a listener's backlog overflowing, and a soak (LOAD_SOAK_SECONDS, default 600)
 # Builds with -c opt (the static PIE ssh-proxy). Exits non-zero if a benchmark reports a
 # failure (a lost byte, a relay slower than socat, a run without an fd).
@@ -52,12 +52,12 @@ echo "== mux reply parsing"
 if [[ ${BENCH_VM:-1} == 1 ]]; then
   echo
   echo "== a real VM: QEMU (TCG) + vhost-device-vsock (reported, not asserted)"
-  tests/vm/vm_bench.sh --binary="$bin/ssh-proxy" --harness="$bin/tests/e2e/fdpass_harness" || rc=1
+  tests/vm/vm_bench.py --binary="$bin/ssh-proxy" --harness="$bin/tests/e2e/fdpass_harness" || rc=1
 fi
 if [[ ${BENCH_VM:-1} == 1 && ${BENCH_LOAD:-1} == 1 ]]; then
   echo
   echo "== a real VM under load: bursts of 16/64/256, 32 parallel ssh, the backlog, a soak of" \
-    "${LOAD_SOAK_SECONDS:-600} s (tests/vm/load_bench.sh; BENCH_LOAD=0 skips it; about 25 minutes)"
-  tests/vm/load_bench.sh --binary="$bin/ssh-proxy" --harness="$bin/tests/e2e/burst_harness" || rc=1
+    "${LOAD_SOAK_SECONDS:-600} s (tests/vm/load_bench.py; BENCH_LOAD=0 skips it; about 25 minutes)"
+  tests/vm/load_bench.py --binary="$bin/ssh-proxy" --harness="$bin/tests/e2e/burst_harness" || rc=1
 fi
 exit "$rc"

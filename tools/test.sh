@@ -9,7 +9,7 @@
 #      in tools/ that exist (AFL++, the OSS-Fuzz build.sh check, coverage, the consumer workspace,
 #      hardening, the Debian package, bzlmod); before all of them, shellcheck over every shell
 #      script and the copts check.
-#   Between 2 and 3: tests/vm/vm_test.sh once (not per Bazel config), real QEMU guests; each of
+#   Between 2 and 3: tests/vm/vm_test.py once (not per Bazel config), real QEMU guests; each of
 #      its scenarios counts, and VM_TESTS=0 reports them as skipped.
 # Ends with one line "N passed, N failed, N skipped" (each Bazel test target and each check counts
 # once; what was skipped is listed above it with its reason, and a skip never counts as a pass)
@@ -173,10 +173,10 @@ check docs-outside-bazel docs_outside_bazel
 # same files laid out in a mount namespace); VM_FLAVOURS=minimal,systemd,sid,bookworm adds it,
 # VM_FLAVOURS=minimal leaves the systemd guests out.
 if [[ ${VM_TESTS:-1} == 1 ]]; then
-  VM_FLAVOURS=${VM_FLAVOURS:-minimal,systemd,sid} script_tests vm tests/vm/vm_test.sh
+  VM_FLAVOURS=${VM_FLAVOURS:-minimal,systemd,sid} script_tests vm tests/vm/vm_test.py
   # A burst of 16 and the faults (QEMU or vhost-device-vsock killed, pause, reboot, sshd restarted,
   # the socket replaced): four minimal guests, about 3 minutes on a loaded 2-core machine.
-  script_tests vm-load tests/vm/load_test.sh
+  script_tests vm-load tests/vm/load_test.py
 else
   echo "== vm: skipped (VM_TESTS=0)"
   skipped=$((skipped + 1))

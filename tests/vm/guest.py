@@ -1,3 +1,4 @@
+#!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 # Copyright 2026 The ssh-proxy Authors
 """guest.py: a real guest under QEMU for the Python tests of tests/vm, booted by tests/vm/vm.sh.
@@ -55,20 +56,41 @@ class Guest:
 
     def start(self, timeout=1800):
         """Fetches (once), builds and boots the guest; True when its sshd answered through the
-        multiplexer. On False, what started is stopped, and skip_why says why when vm.sh knew."""
+        multiplexer. On False, what started is stopped, and skip_why says why when vm.sh knew.
+        Interrupted (SIGTERM turned into SystemExit, Ctrl-C), it stops vm_start and what it had
+        started before it lets the exception go on: a caller killed during boot leaves nothing."""
         with tempfile.NamedTemporaryFile("r", prefix="ssh-proxy-vm-state.") as state:
             # vm_start's own lines ("vm: ...") go to our stderr; the state file gets its results,
-            # also when it fails half way (the PIDs of what it started must be stopped).
-            script = ('source "$1"; trap \'{ for v in "${@:3}"; do printf "%s=%s\\n" "$v" '
-                      '"${!v-}"; done; echo "VM_PIDS=${VM_PIDS[*]}"; } >"$2"\' EXIT; vm_start')
+            # also when it fails or is stopped half way (what it started must be stopped).
+            # (The trap may fire inside vm_start, where $@ is the function's: copies first.)
+            script = ('source "$1"; guest_state=$2; guest_vars=("${@:3}"); '
+                      'trap \'exit 143\' TERM; '
+                      'trap \'{ for v in "${guest_vars[@]}"; do printf "%s=%s\\n" "$v" '
+                      '"${!v-}"; done; echo "VM_PIDS=${VM_PIDS[*]}"; } >"$guest_state"\' EXIT; '
+                      'vm_start')
             env = dict(self.env, VM_SSH_PROXY=self.binary, VM_REPO=str(ROOT),
                        VM_FLAVOUR=self.flavour, VM_CID=str(self.cid))
-            try:
-                rc = subprocess.run(["bash", "-c", script, "vm.sh", str(VM_SH), state.name, *_STATE],
-                                    env=env, stdin=subprocess.DEVNULL, timeout=timeout,
-                                    check=False).returncode
-            except subprocess.TimeoutExpired:
-                rc = None
+            with subprocess.Popen(["bash", "-c", script, "vm.sh", str(VM_SH), state.name, *_STATE],
+                                  env=env, stdin=subprocess.DEVNULL) as proc:
+                try:
+                    rc = proc.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    rc = None
+                    _end(proc)
+                except BaseException:
+                    _end(proc)
+                    self._read_state(state.name)
+                    self.stop()
+                    raise
+            self._read_state(state.name)
+        if rc != 0:
+            print(f"vm: vm_start {'timed out' if rc is None else 'failed'}", file=sys.stderr)
+            self.stop()
+            return False
+        return True
+
+    def _read_state(self, path):
+        with open(path, encoding="utf-8") as state:
             values = dict(line.split("=", 1) for line in state.read().splitlines() if "=" in line)
         self.dir = values.get("VM_DIR") or None
         self.mux = values.get("VM_MUX")
@@ -79,11 +101,6 @@ class Guest:
         self.pids = [int(p) for p in values.get("VM_PIDS", "").split()]
         boot = values.get("VM_BOOT_MS")
         self.boot_ms = int(boot) if boot else None
-        if rc != 0:
-            print(f"vm: vm_start {'timed out' if rc is None else 'failed'}", file=sys.stderr)
-            self.stop()
-            return False
-        return True
 
     def ssh_argv(self, *args):
         """ssh with the guest's ssh_config and the binary under test as ProxyCommand, under
@@ -136,7 +153,9 @@ class Guest:
 
     def stop(self):
         """Stops everything start() and spawn() started (TERM, KILL after 5 s); removes the
-        guest's directory unless VM_KEEP=1."""
+        guest's directory unless VM_KEEP=1. Once stopped, a second call changes nothing."""
+        if not self.pids and not self.dir:
+            return
         stop_pids(self.pids)
         self.stopped_pids, self.pids = self.pids, []
         self.stopped_dir, self.dir = self.dir, None
@@ -191,6 +210,46 @@ def leftovers(directory, pids):
     return found
 
 
+def main(argv):
+    """guest.py --binary=SSH_PROXY [--flavour=FLAVOUR]: boots a guest, prints its multiplexer's
+    path and keeps the guest until SIGTERM (exit 143) or Ctrl-C (exit 130), then stops it.
+    vm_test.py kills one of these during boot to show that such a caller leaves nothing."""
+    binary, flavour = None, "minimal"
+    for arg in argv[1:]:
+        if arg.startswith("--binary="):
+            binary = arg.split("=", 1)[1]
+        elif arg.startswith("--flavour="):
+            flavour = arg.split("=", 1)[1]
+        else:
+            binary = None
+            break
+    if not binary:
+        print(f"usage: {argv[0]} --binary=SSH_PROXY [--flavour=FLAVOUR]", file=sys.stderr)
+        return 2
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    guest = Guest(os.path.abspath(binary), flavour)
+    try:
+        if not guest.start():
+            return 1
+        print(guest.mux, flush=True)
+        while True:
+            signal.pause()
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        guest.stop()
+
+
+def _end(proc, grace_s=30):
+    """TERM to proc (vm_start's bash: its EXIT trap writes the state), KILL after grace_s."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def _cmdline(pid):
     try:
         return pathlib.Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(
@@ -227,3 +286,7 @@ def _wait_for(condition, seconds):
             return False
         time.sleep(0.01)
     return True
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

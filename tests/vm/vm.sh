@@ -3,8 +3,8 @@
 #
 # shellcheck shell=bash
 # vm.sh: boots a real guest under QEMU with rust-vmm's vhost-device-vsock as its hybrid-vsock
-# multiplexer, for tests/vm/vm_test.sh, tests/vm/vm_bench.sh and tools/demo.sh. Sourced. See
-# tests/vm/README.md for what boots and why.
+# multiplexer, for tests/vm/guest.py (the Python VM tests and benchmarks boot through its vm_start)
+# and tools/demo.sh. Sourced. See tests/vm/README.md for what boots and why.
 #
 # VM_FLAVOUR=minimal (default): the bookworm linux-image-*-cloud-amd64 kernel (its virtio and vsock
 # modules), and an initramfs built here from busybox-static, this host's own sshd, ssh and socat
@@ -39,18 +39,18 @@
 #
 # vm_start creates $VM_DIR (below /tmp: socket paths must fit sun_path) holding:
 #   mux.sock         the multiplexer's host socket (vsock-mux/... targets this)
-#   mux.sock_PORT    what a guest connecting to CID 2 port PORT reaches (vm_host_sshd creates one)
+#   mux.sock_PORT    what a guest connecting to CID 2 port PORT reaches (guest.py's host_listen)
 #   ssh_config       host ssh settings (keys, known_hosts, no ProxyCommand): use with ssh -F
 #   client_key       the client key the guest's root and the host sshd accept
 #   known_hosts      the guest's (and the host sshd's) host key under HostKeyAlias ssh-proxy-vm
 #   console.log      the guest's serial console
-#   qmp.sock         QEMU's QMP monitor (stop, cont, set-action; tests/vm/load.sh's vm_qmp)
+#   qmp.sock         QEMU's QMP monitor (stop, cont, set-action; tests/vm/load.py's Load.qmp)
 #   no-vsock         the AF_VSOCK-refusing wrapper ($VM_NO_VSOCK)
 # and sets VM_DIR VM_MUX VM_KERNEL_RELEASE VM_BOOT_MS VM_ACCEL_USED VM_PIDS (and writes $VM_DIR to
 # the file $VM_DIR_NOTIFY when that is set). vm_ssh runs ssh into it with the binary under test.
-# vm_stop kills everything by PID (TERM, then KILL) and removes $VM_DIR; vm_leftovers prints what
-# survived it. A caller traps EXIT to vm_stop and turns INT and TERM into exit, so every way out of
-# the caller tears the guest down.
+# vm_stop kills everything by PID (TERM, then KILL) and removes $VM_DIR (guest.py's leftovers
+# checks what survived it). A caller traps EXIT to vm_stop and turns INT and TERM into exit, so
+# every way out of the caller tears the guest down.
 #
 # vm_skip_reason prints why QEMU cannot run here (and returns 0), or returns 1 when it can.
 
@@ -203,14 +203,15 @@ vm_fetch() {
   flock -w 600 "$VM_LOCK_FD" || return 1
   local rc=0
   vm_fetch_kernel && vm_fetch_vhost || rc=1
-  if [[ $rc == 0 && ${VM_FLAVOUR:-minimal} == systemd ]]; then
-    vm_fetch_systemd_rootfs || rc=1
-  fi
-  if [[ $rc == 0 && ${VM_FLAVOUR:-minimal} == sid ]]; then
-    vm_fetch_sid_rootfs || rc=1
-  fi
-  if [[ $rc == 0 && ${VM_FLAVOUR:-minimal} == bookworm ]]; then
-    vm_fetch_bookworm_rootfs || rc=1
+  # The systemd flavours' trees: trixie (systemd >= 257), sid (the per-user machined), bookworm
+  # (systemd 252: machined without varlink).
+  local base=systemd,openssh-server,systemd-container,dbus,udev
+  if ((rc == 0)); then
+    case ${VM_FLAVOUR:-minimal} in
+      systemd) vm_fetch_rootfs trixie "$base" || rc=1 ;;
+      sid) vm_fetch_rootfs sid "$VM_SID_PACKAGES" || rc=1 ;;
+      bookworm) vm_fetch_rootfs bookworm "$base" || rc=1 ;;
+    esac
   fi
   flock -u "$VM_LOCK_FD"
   exec {VM_LOCK_FD}>&-
@@ -369,39 +370,6 @@ EOF
   rm -rf "$r"
 }
 
-# vm_fetch_systemd_rootfs: sets VM_SYSTEMD_ROOTFS, a trixie tree (debootstrap minbase with systemd,
-# openssh-server, systemd-container, dbus, udev) built once into the cache (as root: debootstrap).
-vm_fetch_systemd_rootfs() {
-  local cache dir tmp version
-  cache=$(vm_cache_dir)
-  dir=$(find "$cache" -maxdepth 1 -name 'rootfs-trixie-systemd-*' -type d 2>/dev/null | sort -V |
-    tail -n1)
-  if [[ -z $dir || ! -x $dir/lib/systemd/systemd ]]; then
-    [[ $(id -u) == 0 ]] || {
-      vm_log "building the systemd guest's root needs root (debootstrap)"
-      return 1
-    }
-    command -v debootstrap >/dev/null || {
-      vm_log "debootstrap is not installed"
-      return 1
-    }
-    tmp=$(mktemp -d "$cache/.rootfs.XXXXXX") || return 1
-    vm_log "building the systemd guest's root with debootstrap (trixie, minbase; a few minutes)"
-    if ! debootstrap --variant=minbase \
-      --include=systemd,openssh-server,systemd-container,dbus,udev trixie "$tmp/root" \
-      "$(vm_mirror)" >"$tmp/debootstrap.log" 2>&1; then
-      vm_log "debootstrap failed: $(tail -n 5 "$tmp/debootstrap.log")"
-      rm -rf "$tmp"
-      return 1
-    fi
-    # shellcheck disable=SC2016  # dpkg-query's own ${Version} template.
-    version=$(dpkg-query --admindir="$tmp/root/var/lib/dpkg" -W -f '${Version}' systemd) || return 1
-    dir=$cache/rootfs-trixie-systemd-$version
-    rm -rf "$dir" && mv "$tmp/root" "$dir" && rm -rf "$tmp" || return 1
-  fi
-  VM_SYSTEMD_ROOTFS=$dir
-}
-
 # vm_systemd_flavour: true when VM_FLAVOUR boots a debootstrapped tree with systemd as PID 1
 # (systemd: trixie; sid: Debian sid; bookworm: Debian 12), which share the initramfs that
 # switch_roots and the disk.
@@ -415,93 +383,68 @@ vm_systemd_flavour() {
 # (libpam-systemd). systemd-nsresourced (for systemd-nspawn --user) loads libbpf1 at run time.
 VM_SID_PACKAGES=${VM_SID_PACKAGES:-systemd,systemd-container,openssh-server,openssh-client,dbus,dbus-user-session,libpam-systemd,udev,libbpf1}
 
-# vm_sid_tree_complete DIR: DIR's package list names every one of VM_SID_PACKAGES.
-vm_sid_tree_complete() {
-  local p
-  [[ -x $1/lib/systemd/systemd && -f $1/ssh-proxy-vm-packages.txt ]] || return 1
-  for p in ${VM_SID_PACKAGES//,/ }; do
-    grep -q "^$p " "$1/ssh-proxy-vm-packages.txt" || return 1
+# vm_rootfs_complete SUITE DIR PACKAGES: DIR holds systemd and, where it lists its packages
+# (ssh-proxy-vm-packages.txt; sid's tree must), every one of PACKAGES (comma-separated).
+vm_rootfs_complete() {
+  local suite=$1 dir=$2 p
+  [[ -x $dir/lib/systemd/systemd ]] || return 1
+  if [[ ! -f $dir/ssh-proxy-vm-packages.txt ]]; then
+    [[ $suite != sid ]]
+    return
+  fi
+  for p in ${3//,/ }; do
+    grep -q "^$p " "$dir/ssh-proxy-vm-packages.txt" || return 1
   done
 }
 
-# vm_fetch_sid_rootfs: sets VM_SYSTEMD_ROOTFS to a Debian sid tree (debootstrap minbase with
-# VM_SID_PACKAGES), built once into the cache as rootfs-sid-systemd-VERSION (systemd's version;
-# the newest cached one is used as long as it holds VM_SID_PACKAGES, which pins a run to the tree
-# it was built from: delete it to follow sid). The tree holds ssh-proxy-vm-packages.txt, every package and
-# version in it. sid moves: when debootstrap fails or sid's systemd has no per-user machined
-# (< 258), sets VM_SKIP_REASON (the caller reports a SKIP with it, not a failure) and returns 1.
-vm_fetch_sid_rootfs() {
-  local cache dir tmp version
+# vm_fetch_rootfs SUITE PACKAGES: sets VM_SYSTEMD_ROOTFS to a Debian SUITE tree (debootstrap
+# minbase with PACKAGES), built once into the cache as rootfs-SUITE-systemd-VERSION (systemd's
+# version; the newest cached one is used while it is complete, which pins a run to the tree it was
+# built from: delete it to follow the suite). The tree holds ssh-proxy-vm-packages.txt, every
+# package and version in it. When the tree cannot be had, logs why and returns 1; for the optional
+# flavours (sid and bookworm: sid moves) it also sets VM_SKIP_REASON (the caller reports a SKIP
+# with it, not a failure), as it does when sid's systemd has no per-user machined (< 258).
+vm_fetch_rootfs() {
+  local suite=$1 packages=$2 cache dir tmp version why=""
   VM_SKIP_REASON=""
   cache=$(vm_cache_dir)
-  dir=$(find "$cache" -maxdepth 1 -name 'rootfs-sid-systemd-*' -type d 2>/dev/null | sort -V |
+  dir=$(find "$cache" -maxdepth 1 -name "rootfs-$suite-systemd-*" -type d 2>/dev/null | sort -V |
     tail -n1)
-  if [[ -z $dir ]] || ! vm_sid_tree_complete "$dir"; then
-    [[ $(id -u) == 0 ]] || {
-      VM_SKIP_REASON="building the sid guest's root needs root (debootstrap)"
-      return 1
-    }
-    command -v debootstrap >/dev/null || {
-      VM_SKIP_REASON="debootstrap is not installed"
-      return 1
-    }
-    tmp=$(mktemp -d "$cache/.rootfs.XXXXXX") || return 1
-    vm_log "building the sid guest's root with debootstrap (sid, minbase; a few minutes)"
-    if ! debootstrap --variant=minbase --include="$VM_SID_PACKAGES" sid "$tmp/root" \
-      "$(vm_mirror)" >"$tmp/debootstrap.log" 2>&1; then
-      local why
-      why=$(grep -E '^[EW]:' "$tmp/debootstrap.log" | sort -u | tail -n 2 | tr '\n' ' ')
-      VM_SKIP_REASON="debootstrap of Debian sid failed (sid moves; not ssh-proxy's failure): ${why:-$(tail -n 1 "$tmp/debootstrap.log")}"
-      vm_log "$VM_SKIP_REASON"
-      rm -rf "$tmp"
-      return 1
-    fi
-    # shellcheck disable=SC2016  # dpkg-query's own ${Version} template.
-    version=$(dpkg-query --admindir="$tmp/root/var/lib/dpkg" -W -f '${Version}' systemd) || return 1
-    # shellcheck disable=SC2016
-    dpkg-query --admindir="$tmp/root/var/lib/dpkg" -W -f '${Package} ${Version}\n' \
-      >"$tmp/root/ssh-proxy-vm-packages.txt" || return 1
-    dir=$cache/rootfs-sid-systemd-$version
-    rm -rf "$dir" && mv "$tmp/root" "$dir" && rm -rf "$tmp" || return 1
-  fi
-  version=$(basename "$dir")
-  version=${version#rootfs-sid-systemd-}
-  if ! [[ ${version%%[!0-9]*} -ge 258 ]]; then
-    VM_SKIP_REASON="Debian sid's systemd is $version, which has no per-user machined (258 and later)"
-    return 1
-  fi
-  VM_SYSTEMD_ROOTFS=$dir
-}
-
-# vm_fetch_bookworm_rootfs: sets VM_SYSTEMD_ROOTFS to a Debian 12 tree (debootstrap minbase with
-# systemd 252, systemd-container, openssh-server, dbus, udev), built once into the cache as
-# rootfs-bookworm-systemd-VERSION: a machined without varlink (systemd < 256). When it cannot be
-# built, sets VM_SKIP_REASON and returns 1.
-vm_fetch_bookworm_rootfs() {
-  local cache dir tmp version
-  VM_SKIP_REASON=""
-  cache=$(vm_cache_dir)
-  dir=$(find "$cache" -maxdepth 1 -name 'rootfs-bookworm-systemd-*' -type d 2>/dev/null |
-    sort -V | tail -n1)
-  if [[ -z $dir || ! -x $dir/lib/systemd/systemd ]]; then
+  if [[ -z $dir ]] || ! vm_rootfs_complete "$suite" "$dir" "$packages"; then
+    dir=""
     if [[ $(id -u) != 0 ]] || ! command -v debootstrap >/dev/null; then
-      VM_SKIP_REASON="building the bookworm guest's root needs root and debootstrap"
-      return 1
+      why="building the Debian $suite guest's root needs root and debootstrap"
+    else
+      tmp=$(mktemp -d "$cache/.rootfs.XXXXXX") || return 1
+      vm_log "building the guest's root with debootstrap ($suite, minbase; a few minutes)"
+      if debootstrap --variant=minbase --include="$packages" "$suite" "$tmp/root" \
+        "$(vm_mirror)" >"$tmp/debootstrap.log" 2>&1; then
+        # shellcheck disable=SC2016  # dpkg-query's own ${Version} template.
+        version=$(dpkg-query --admindir="$tmp/root/var/lib/dpkg" -W -f '${Version}' systemd) ||
+          return 1
+        # shellcheck disable=SC2016
+        dpkg-query --admindir="$tmp/root/var/lib/dpkg" -W -f '${Package} ${Version}\n' \
+          >"$tmp/root/ssh-proxy-vm-packages.txt" || return 1
+        dir=$cache/rootfs-$suite-systemd-$version
+        rm -rf "$dir" && mv "$tmp/root" "$dir" && rm -rf "$tmp" || return 1
+      else
+        why=$(grep -E '^[EW]:' "$tmp/debootstrap.log" | sort -u | tail -n 2 | tr '\n' ' ')
+        local note=""
+        [[ $suite == sid ]] && note=" (sid moves; not ssh-proxy's failure)"
+        why="debootstrap of Debian $suite failed$note: ${why:-$(tail -n 1 "$tmp/debootstrap.log")}"
+        rm -rf "$tmp"
+      fi
     fi
-    tmp=$(mktemp -d "$cache/.rootfs.XXXXXX") || return 1
-    vm_log "building the bookworm guest's root with debootstrap (bookworm, minbase; a few minutes)"
-    if ! debootstrap --variant=minbase \
-      --include=systemd,systemd-container,openssh-server,dbus,udev bookworm "$tmp/root" \
-      "$(vm_mirror)" >"$tmp/debootstrap.log" 2>&1; then
-      VM_SKIP_REASON="debootstrap of Debian bookworm failed: $(tail -n 1 "$tmp/debootstrap.log")"
-      vm_log "$VM_SKIP_REASON"
-      rm -rf "$tmp"
-      return 1
-    fi
-    # shellcheck disable=SC2016  # dpkg-query's own ${Version} template.
-    version=$(dpkg-query --admindir="$tmp/root/var/lib/dpkg" -W -f '${Version}' systemd) || return 1
-    dir=$cache/rootfs-bookworm-systemd-$version
-    rm -rf "$dir" && mv "$tmp/root" "$dir" && rm -rf "$tmp" || return 1
+  fi
+  version=${dir##*/rootfs-"$suite"-systemd-}
+  if [[ -z $why && $suite == sid ]] && ! [[ ${version%%[!0-9]*} -ge 258 ]]; then
+    why="Debian sid's systemd is $version, which has no per-user machined (258 and later)"
+  fi
+  if [[ -n $why ]]; then
+    vm_log "$why"
+    # shellcheck disable=SC2034  # read by vm_start's callers (guest.py).
+    [[ $suite == trixie ]] || VM_SKIP_REASON=$why
+    return 1
   fi
   VM_SYSTEMD_ROOTFS=$dir
 }
@@ -675,51 +618,7 @@ vm_start() {
   return 1
 }
 
-# vm_host_listen PORT CMD...: a host-side listener on mux.sock_PORT (what the guest reaches as
-# vsock/2 port PORT) running CMD per connection with the connection as stdin/stdout.
-vm_host_listen() {
-  local port=$1
-  shift
-  local cmd
-  printf -v cmd '%q ' "$@"
-  vm_spawn "listen-$port" socat "UNIX-LISTEN:${VM_MUX}_$port,fork" "EXEC:${cmd% },nofork"
-}
-
-# vm_host_sshd PORT: the host's own sshd (inetd mode, same host key, the client key) reachable
-# from the guest as vsock/2 port PORT.
-vm_host_sshd() {
-  local port=$1 d=$VM_DIR
-  cat >"$d/host_sshd_config" <<EOF
-HostKey $d/host_key
-AuthorizedKeysFile $d/client_key.pub
-StrictModes no
-UsePAM no
-PidFile none
-AllowUsers $(id -un)
-PermitRootLogin prohibit-password
-AuthenticationMethods publickey
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UseDNS no
-PrintMotd no
-PrintLastLog no
-X11Forwarding no
-AllowTcpForwarding no
-LogLevel ERROR
-EOF
-  if [[ $(id -u) == 0 && ! -d /run/sshd ]]; then
-    mkdir -p /run/sshd && chmod 0755 /run/sshd || return 1
-  fi
-  vm_host_listen "$port" /usr/sbin/sshd -i -f "$d/host_sshd_config"
-  local i
-  for ((i = 0; i < 300; i++)); do
-    [[ -S ${VM_MUX}_$port ]] && return 0
-    sleep 0.01
-  done
-  return 1
-}
-
-# vm_stop: stops everything vm_start and vm_host_* started (TERM, KILL after 5 s), removes $VM_DIR.
+# vm_stop: stops everything vm_start started (TERM, KILL after 5 s), removes $VM_DIR.
 vm_stop() {
   local pid i alive
   for pid in "${VM_PIDS[@]}"; do
@@ -737,9 +636,7 @@ vm_stop() {
     kill -KILL "$pid" 2>/dev/null || true
     wait "$pid" 2>/dev/null || true
   done
-  VM_STOPPED_PIDS=("${VM_PIDS[@]}")
   VM_PIDS=()
-  VM_STOPPED_DIR=$VM_DIR
   if [[ -n $VM_DIR && -d $VM_DIR ]]; then
     if [[ ${VM_KEEP:-0} == 1 ]]; then
       vm_log "kept $VM_DIR"
@@ -748,34 +645,4 @@ vm_stop() {
     fi
   fi
   VM_DIR=""
-}
-
-# vm_leftovers: after vm_stop, prints every process, socket or file that survived it (nothing when
-# the teardown was clean): the PIDs it started, any process whose command line or open files name
-# the VM directory, and the directory itself.
-# With arguments DIR PID..., checks those instead of the last vm_stop's.
-vm_leftovers() {
-  local pid p dir=${VM_STOPPED_DIR:-} pids=("${VM_STOPPED_PIDS[@]}")
-  if (($# > 0)); then
-    dir=$1
-    shift
-    pids=("$@")
-  fi
-  for pid in "${pids[@]}"; do
-    kill -0 "$pid" 2>/dev/null && echo "process $pid ($(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null))"
-  done
-  [[ -n $dir ]] || return 0
-  for p in /proc/[0-9]*; do
-    [[ ${p#/proc/} == "$$" || ${p#/proc/} == "${BASHPID:-}" ]] && continue
-    {
-      if tr '\0' ' ' <"$p/cmdline" | grep -qF -- "$dir"; then
-        echo "process ${p#/proc/} ($(tr '\0' ' ' <"$p/cmdline"))"
-      elif find "$p/fd" -maxdepth 1 -lname "$dir*" | grep -q .; then
-        echo "process ${p#/proc/} holds a file below $dir"
-      fi
-    } 2>/dev/null
-  done
-  grep -F -- "$dir" /proc/net/unix 2>/dev/null | awk '{print "socket " $NF}'
-  [[ -e $dir ]] && echo "directory $dir"
-  return 0
 }
