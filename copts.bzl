@@ -3,8 +3,9 @@
 
 """Compiler options for every cc_* target of ssh-proxy, the way abseil keeps ABSL_DEFAULT_COPTS.
 
-Each BUILD file loads this list and passes `copts = SSH_PROXY_COPTS`; it travels with the targets,
-so a monorepo that builds @ssh_proxy//src:address gets the same checks (.bazelrc does not travel).
+The macros of //:defs.bzl (and ssh_proxy_binary, ssh_proxy_fuzz_target) pass it to every cc_*
+target; it travels with the targets, so a monorepo that builds @ssh_proxy//src:address gets the
+same checks (.bazelrc does not travel).
 gcc and clang both understand every option here.
 """
 

@@ -25,28 +25,15 @@ void Parse(benchmark::State& state, const std::string& host,
                           static_cast<int64_t>(host.size() + port.size()));
 }
 
-void BM_ParseUnix(benchmark::State& state) {
-  Parse(state, "unix/run/x.sock", "22");
+// One per address kind: BM_Parse/Unix, BM_Parse/Vsock, ...
+void BM_Parse(benchmark::State& state, const char* host) {
+  Parse(state, host, "22");
 }
-BENCHMARK(BM_ParseUnix);
-
-void BM_ParseVsock(benchmark::State& state) {
-  Parse(state, "vsock/4711", "22");
-}
-BENCHMARK(BM_ParseVsock);
-
-void BM_ParseVsockName(benchmark::State& state) {
-  Parse(state, "vsock/host", "22");
-}
-BENCHMARK(BM_ParseVsockName);
-
-void BM_ParseVsockMux(benchmark::State& state) {
-  Parse(state, "vsock-mux/run/vm.sock", "22");
-}
-BENCHMARK(BM_ParseVsockMux);
-
-void BM_ParseLocalHost(benchmark::State& state) { Parse(state, ".host", "22"); }
-BENCHMARK(BM_ParseLocalHost);
+BENCHMARK_CAPTURE(BM_Parse, Unix, "unix/run/x.sock");
+BENCHMARK_CAPTURE(BM_Parse, Vsock, "vsock/4711");
+BENCHMARK_CAPTURE(BM_Parse, VsockName, "vsock/host");
+BENCHMARK_CAPTURE(BM_Parse, VsockMux, "vsock-mux/run/vm.sock");
+BENCHMARK_CAPTURE(BM_Parse, LocalHost, ".host");
 
 // The full target path ("/" + R) is state.range(0) bytes, in 50-byte
 // components.

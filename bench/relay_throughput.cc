@@ -39,6 +39,8 @@
 
 extern char** environ;
 
+#include "tests/testing/fd_passing.h"
+
 namespace {
 
 constexpr size_t kBuf = 1 << 20;
@@ -215,24 +217,14 @@ double Upload(Server& server, const std::vector<std::string>& args) {
   return elapsed;
 }
 
+// ReceiveFd takes what ssh would from `sock` (one byte, one fd) and returns
+// the fd, or -1.
 int ReceiveFd(int sock) {
-  char byte;
-  iovec iov = {&byte, 1};
-  union {
-    cmsghdr align;
-    char buf[CMSG_SPACE(sizeof(int))];
-  } control;
-  msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control.buf;
-  msg.msg_controllen = sizeof(control.buf);
-  if (recvmsg(sock, &msg, MSG_CMSG_CLOEXEC) != 1) return -1;
-  cmsghdr* c = CMSG_FIRSTHDR(&msg);
-  if (c == nullptr || c->cmsg_type != SCM_RIGHTS) return -1;
-  int fd;
-  std::memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-  return fd;
+  const ssh_proxy::testing::Received r = ssh_proxy::testing::ReceiveFd(
+      sock, true, ssh_proxy::testing::Room::kAsSsh);
+  if (r.n == 1) return r.fd;
+  if (r.fd >= 0) close(r.fd);
+  return -1;
 }
 
 double FdPass(Server& server, const std::string& proxy) {

@@ -60,7 +60,9 @@
 #include <utility>
 #include <vector>
 
+#include "tests/testing/fd_passing.h"
 #include "tests/testing/scripted_machined.h"
+#include "tests/testing/unix_socket.h"
 
 extern char** environ;
 
@@ -73,13 +75,8 @@ double NowUs() {
 }
 
 int Listen(const std::string& path) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
-  unlink(path.c_str());
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-      listen(fd, 128) != 0) {
+  const int fd = ssh_proxy::BindUnix(path, 128);
+  if (fd < 0) {
     std::perror("bind/listen");
     std::exit(1);
   }
@@ -133,26 +130,11 @@ Sample RunOnce(const std::vector<const char*>& argv, bool expect_fd) {
   posix_spawn_file_actions_destroy(&actions);
   close(pair[1]);
   if (expect_fd) {
-    char byte;
-    struct iovec iov = {&byte, 1};
-    union {
-      struct cmsghdr align;
-      char buf[CMSG_SPACE(sizeof(int))];
-    } control;
-    struct msghdr msg = {};
-    msg.msg_iov = &iov;
-    msg.msg_iovlen = 1;
-    msg.msg_control = control.buf;
-    msg.msg_controllen = sizeof(control.buf);
-    const ssize_t n = recvmsg(pair[0], &msg, MSG_CMSG_CLOEXEC);
+    const ssh_proxy::testing::Received r = ssh_proxy::testing::ReceiveFd(
+        pair[0], true, ssh_proxy::testing::Room::kAsSsh);
     s.fd_us = NowUs() - start;
-    struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
-    if (n == 1 && c != nullptr && c->cmsg_type == SCM_RIGHTS) {
-      int fd;
-      std::memcpy(&fd, CMSG_DATA(c), sizeof(fd));
-      close(fd);
-      s.ok = true;
-    }
+    if (r.fd >= 0) close(r.fd);
+    s.ok = r.n == 1 && r.fd >= 0;
   }
   int status = 0;
   waitpid(pid, &status, 0);

@@ -34,6 +34,7 @@
 #include "absl/strings/string_view.h"
 #include "fuzz/fuzz_check.h"
 #include "src/mux_reply.h"
+#include "tests/testing/printing.h"
 
 namespace ssh_proxy {
 namespace {
@@ -48,38 +49,14 @@ using State = MuxReplyParser::State;
 constexpr size_t kMaxStream = 64;
 constexpr size_t kMaskBytes = 2;
 
-struct Outcome {
-  State state = State::kNeedMore;
-  uint32_t port = 0;
-  size_t consumed = 0;
-  std::string error;
-  std::string received;
-};
-
-const char* Name(State s) {
-  switch (s) {
-    case State::kNeedMore:
-      return "need-more";
-    case State::kOk:
-      return "ok";
-    case State::kError:
-      return "error";
-  }
-  return "?";
-}
-
-std::string Describe(const Outcome& o) {
-  return absl::StrCat(Name(o.state), " port=", o.port, " consumed=", o.consumed,
-                      " error=", Shown(o.error),
-                      " received=", Shown(o.received));
-}
+using Outcome = MuxOutcome;
 
 // Feeds `stream` in the chunks that `cut_after` (offsets after which to cut)
 // describes, checking the per-call contract, and returns the outcome.
 Outcome Run(absl::string_view stream, const std::vector<size_t>& cut_after,
             bool empty_chunks, const std::string& where) {
   MuxReplyParser parser;
-  Outcome o;
+  size_t consumed_in_all = 0;
   size_t from = 0;
   std::vector<size_t> ends = cut_after;
   ends.push_back(stream.size());
@@ -99,7 +76,7 @@ Outcome Run(absl::string_view stream, const std::vector<size_t>& cut_after,
       FUZZ_CHECK(consumed == chunk.size(),
                  where + " need-more without consuming the whole chunk");
     }
-    o.consumed += consumed;
+    consumed_in_all += consumed;
     if (empty_chunks) {
       size_t none = 12345;
       FUZZ_CHECK(parser.Feed(absl::string_view(), &none) == after && none == 0,
@@ -109,11 +86,7 @@ Outcome Run(absl::string_view stream, const std::vector<size_t>& cut_after,
     }
     from = end;
   }
-  o.state = parser.state();
-  o.port = parser.port();
-  o.error = parser.error();
-  o.received = std::string(parser.received());
-  return o;
+  return MuxOutcome::Of(parser, consumed_in_all);
 }
 
 // ---- The reference: whole-prefix checks against the grammar. ----
@@ -186,12 +159,8 @@ void CheckOne(absl::string_view mask_bytes, absl::string_view stream) {
   const Outcome split = Run(stream, chosen, true, where + " split");
 
   for (const Outcome* other : {&bytes, &split}) {
-    FUZZ_CHECK(other->state == whole.state && other->port == whole.port &&
-                   other->consumed == whole.consumed &&
-                   other->error == whole.error &&
-                   other->received == whole.received,
-               where + " whole: " + Describe(whole) +
-                   " vs split: " + Describe(*other));
+    FUZZ_CHECK(*other == whole, where + " whole: " + Describe(whole) +
+                                    " vs split: " + Describe(*other));
   }
 
   FUZZ_CHECK(whole.consumed <= MuxReplyParser::kMaxReplyLength,

@@ -47,6 +47,7 @@
 #include "absl/strings/str_cat.h"
 #include "fuzz/fuzz_check.h"
 #include "src/relay.h"
+#include "tests/testing/blocking_io.h"
 #include "tests/testing/fake_syscalls.h"
 
 namespace {
@@ -54,6 +55,8 @@ namespace {
 using ::ssh_proxy::RelayStats;
 using ::ssh_proxy::fuzz::Fail;
 using ::ssh_proxy::testing::FakeSyscalls;
+using ::ssh_proxy::testing::ReadToEof;
+using ::ssh_proxy::testing::WriteAll;
 
 // 32 KiB each way: fits a pipe (64 KiB) and an AF_UNIX socket's buffers, so
 // both sides can be written before the relay starts. Larger inputs add
@@ -71,27 +74,6 @@ std::string Pattern(size_t n, uint8_t seed) {
     c = static_cast<char>(x >> 24);
   }
   return s;
-}
-
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-std::string ReadAll(int fd) {
-  std::string got;
-  char buf[16384];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n <= 0) break;
-    got.append(buf, static_cast<size_t>(n));
-  }
-  return got;
 }
 
 }  // namespace
@@ -181,8 +163,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
 
   std::string remote_got, local_got;
-  std::thread remote_reader([&] { remote_got = ReadAll(conn[1]); });
-  std::thread local_reader([&] { local_got = ReadAll(out[0]); });
+  std::thread remote_reader([&] { remote_got = ReadToEof(conn[1]); });
+  std::thread local_reader([&] { local_got = ReadToEof(out[0]); });
   RelayStats stats;
   const absl::Status status =
       ssh_proxy::Relay(in[0], out[1], conn[0], kName, sys, &stats);

@@ -554,6 +554,8 @@ int ScriptedSyscalls::Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) {
   return 1;
 }
 
+int64_t ScriptedSyscalls::NowMs() { return now_ms_; }
+
 ssize_t ScriptedSyscalls::Read(int fd, void*, size_t) {
   FUZZ_CHECK(false, absl::StrCat("unexpected read(", fd,
                                  "): not modelled by ScriptedSyscalls"));

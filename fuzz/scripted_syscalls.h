@@ -79,31 +79,11 @@ class ScriptedSyscalls final : public KernelSyscalls {
   // of the operation under test).
   void SetDeadline(int64_t deadline_ms) { deadline_ms_ = deadline_ms; }
 
-  int Socket(int domain, int type, int protocol) override;
-  int Connect(int fd, const struct sockaddr* addr, socklen_t len) override;
-  int SetSockOpt(int fd, int level, int name, const void* value,
-                 socklen_t len) override;
-  int GetSockOpt(int fd, int level, int name, void* value,
-                 socklen_t* len) override;
-  int Open(const char* path, int flags) override;
-  int Fchdir(int fd) override;
-  int Close(int fd) override;
-  int Fcntl(int fd, int cmd, int arg) override;
-  int Fstat(int fd, struct stat* st) override;
-  ssize_t Send(int fd, const void* buf, size_t len, int flags) override;
-  ssize_t Recv(int fd, void* buf, size_t len, int flags) override;
-  ssize_t SendMsg(int fd, const struct msghdr* msg, int flags) override;
-  int Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) override;
-  // Not made by Connect, CheckHandOffFd or HandOff: each aborts, so that a
-  // new use shows up here and gets modelled. (A call added to Syscalls later
-  // reaches KernelSyscalls, the base, until it is modelled here.)
-  ssize_t Read(int fd, void* buf, size_t len) override;
-  ssize_t Write(int fd, const void* buf, size_t len) override;
-  ssize_t Splice(int fd_in, int fd_out, size_t len,
-                 unsigned int flags) override;
-  int Pipe2(int fds[2], int flags) override;
-  int Shutdown(int fd, int how) override;
-  int64_t NowMs() override { return now_ms_; }
+  // Read, Write, Splice, Pipe2 and Shutdown are not made by Connect,
+  // CheckHandOffFd or HandOff: each aborts, so that a new use shows up here
+  // and gets modelled. (A call added to Syscalls later reaches KernelSyscalls,
+  // the base, until it is modelled here.)
+  SSH_PROXY_SYSCALLS(SSH_PROXY_SYSCALL_OVERRIDE)
 
   // Observations for the fuzzer's checks.
   const std::set<int>& open_fds() const { return open_; }

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -206,6 +207,23 @@ absl::Status NoNewPrivsNoProcesses(int stage) {
   return absl::OkStatus();
 }
 
+// BeginStage2WithLandlock sets no_new_privs and RLIMIT_NPROC 0 unless stage 1
+// did (landlock_restrict_self needs no_new_privs without CAP_SYS_ADMIN), then
+// applies Landlock to *c. On success returns the start of stage 2's summary
+// ("stage 2: ", what it set, the Landlock text); on failure the failing call's
+// Status.
+absl::StatusOr<std::string> BeginStage2WithLandlock(Confinement* c) {
+  std::string summary = "stage 2: ";
+  if (!stage1_on) {
+    absl::Status status = NoNewPrivsNoProcesses(2);
+    if (!status.ok()) return status;
+    summary += "no_new_privs, RLIMIT_NPROC 0, ";
+  }
+  absl::Status landlock = ApplyLandlock(c);
+  if (!landlock.ok()) return landlock;
+  return summary + LandlockText(*c);
+}
+
 }  // namespace
 
 absl::StatusOr<Confinement> ConfineForConnecting() {
@@ -223,34 +241,21 @@ absl::StatusOr<Confinement> ConfineForConnecting() {
 }
 
 absl::StatusOr<Confinement> ConfineFilesystemWithLandlock() {
-  std::string prefix;
-  if (!stage1_on) {
-    // landlock_restrict_self needs no_new_privs without CAP_SYS_ADMIN.
-    absl::Status status = NoNewPrivsNoProcesses(2);
-    if (!status.ok()) return status;
-    prefix = "no_new_privs, RLIMIT_NPROC 0, ";
-  }
   Confinement c;
-  absl::Status landlock = ApplyLandlock(&c);
-  if (!landlock.ok()) return landlock;
-  c.summary = absl::StrCat("stage 2: ", prefix, LandlockText(c));
+  absl::StatusOr<std::string> summary = BeginStage2WithLandlock(&c);
+  if (!summary.ok()) return summary.status();
+  c.summary = *std::move(summary);
   return c;
 }
 
 absl::StatusOr<Confinement> ConfineToOpenDescriptors() {
-  std::string prefix;
-  if (!stage1_on) {
-    absl::Status status = NoNewPrivsNoProcesses(2);
-    if (!status.ok()) return status;
-    prefix = "no_new_privs, RLIMIT_NPROC 0, ";
-  }
   // Landlock first: its calls are on stage 1's list, not on stage 2's.
   Confinement c;
-  absl::Status landlock = ApplyLandlock(&c);
-  if (!landlock.ok()) return landlock;
+  absl::StatusOr<std::string> summary = BeginStage2WithLandlock(&c);
+  if (!summary.ok()) return summary.status();
   absl::Status loaded = LoadFilter(2, kStage2Filter, kStage2FilterPidSlots);
   if (!loaded.ok()) return loaded;
-  c.summary = absl::StrCat("stage 2: ", prefix, LandlockText(c),
+  c.summary = absl::StrCat(*summary,
                            ", seccomp allowlist for I/O on open descriptors (",
                            kStage2FilterCalls, " system calls)");
   return c;

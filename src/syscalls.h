@@ -23,34 +23,45 @@
 
 namespace ssh_proxy {
 
+// SSH_PROXY_SYSCALLS(X) lists every call of Syscalls once, as
+// X(return type, Name, (parameters)); the interface, the kernel's
+// implementation and the test fakes each expand it, so that a new call is
+// added here and in syscalls.cc only. Splice's offsets are always null.
+// NowMs returns a monotonic clock in milliseconds (CLOCK_MONOTONIC) and never
+// fails.
+#define SSH_PROXY_SYSCALLS(X)                                                 \
+  X(int, Socket, (int domain, int type, int protocol))                        \
+  X(int, Connect, (int fd, const struct sockaddr* addr, socklen_t len))       \
+  X(int, SetSockOpt,                                                          \
+    (int fd, int level, int name, const void* value, socklen_t len))          \
+  X(int, GetSockOpt,                                                          \
+    (int fd, int level, int name, void* value, socklen_t* len))               \
+  X(int, Open, (const char* path, int flags))                                 \
+  X(int, Fchdir, (int fd))                                                    \
+  X(int, Close, (int fd))                                                     \
+  X(int, Fcntl, (int fd, int cmd, int arg))                                   \
+  X(int, Fstat, (int fd, struct stat* st))                                    \
+  X(ssize_t, Send, (int fd, const void* buf, size_t len, int flags))          \
+  X(ssize_t, Recv, (int fd, void* buf, size_t len, int flags))                \
+  X(ssize_t, SendMsg, (int fd, const struct msghdr* msg, int flags))          \
+  X(int, Poll, (struct pollfd fds[], nfds_t nfds, int timeout_ms))            \
+  X(ssize_t, Read, (int fd, void* buf, size_t len))                           \
+  X(ssize_t, Write, (int fd, const void* buf, size_t len))                    \
+  X(ssize_t, Splice, (int fd_in, int fd_out, size_t len, unsigned int flags)) \
+  X(int, Pipe2, (int fds[2], int flags))                                      \
+  X(int, Shutdown, (int fd, int how))                                         \
+  X(int64_t, NowMs, ())
+
+// For SSH_PROXY_SYSCALLS: declares one call as pure virtual, or as an
+// override (in KernelSyscalls and in the fakes derived from it).
+#define SSH_PROXY_SYSCALL_PURE(ret, name, params) virtual ret name params = 0;
+#define SSH_PROXY_SYSCALL_OVERRIDE(ret, name, params) ret name params override;
+
 class Syscalls {
  public:
   virtual ~Syscalls() = default;
 
-  virtual int Socket(int domain, int type, int protocol) = 0;
-  virtual int Connect(int fd, const struct sockaddr* addr, socklen_t len) = 0;
-  virtual int SetSockOpt(int fd, int level, int name, const void* value,
-                         socklen_t len) = 0;
-  virtual int GetSockOpt(int fd, int level, int name, void* value,
-                         socklen_t* len) = 0;
-  virtual int Open(const char* path, int flags) = 0;
-  virtual int Fchdir(int fd) = 0;
-  virtual int Close(int fd) = 0;
-  virtual int Fcntl(int fd, int cmd, int arg) = 0;
-  virtual int Fstat(int fd, struct stat* st) = 0;
-  virtual ssize_t Send(int fd, const void* buf, size_t len, int flags) = 0;
-  virtual ssize_t Recv(int fd, void* buf, size_t len, int flags) = 0;
-  virtual ssize_t SendMsg(int fd, const struct msghdr* msg, int flags) = 0;
-  virtual int Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) = 0;
-  virtual ssize_t Read(int fd, void* buf, size_t len) = 0;
-  virtual ssize_t Write(int fd, const void* buf, size_t len) = 0;
-  virtual ssize_t Splice(int fd_in, int fd_out, size_t len,
-                         unsigned int flags) = 0;  // Offsets are always null.
-  virtual int Pipe2(int fds[2], int flags) = 0;
-  virtual int Shutdown(int fd, int how) = 0;
-  // NowMs returns a monotonic clock in milliseconds (CLOCK_MONOTONIC); never
-  // fails.
-  virtual int64_t NowMs() = 0;
+  SSH_PROXY_SYSCALLS(SSH_PROXY_SYSCALL_PURE)
 };
 
 // KernelSyscalls calls the kernel: the production implementation, and the
@@ -59,28 +70,7 @@ class Syscalls {
 // header and syscalls.cc only.
 class KernelSyscalls : public Syscalls {
  public:
-  int Socket(int domain, int type, int protocol) override;
-  int Connect(int fd, const struct sockaddr* addr, socklen_t len) override;
-  int SetSockOpt(int fd, int level, int name, const void* value,
-                 socklen_t len) override;
-  int GetSockOpt(int fd, int level, int name, void* value,
-                 socklen_t* len) override;
-  int Open(const char* path, int flags) override;
-  int Fchdir(int fd) override;
-  int Close(int fd) override;
-  int Fcntl(int fd, int cmd, int arg) override;
-  int Fstat(int fd, struct stat* st) override;
-  ssize_t Send(int fd, const void* buf, size_t len, int flags) override;
-  ssize_t Recv(int fd, void* buf, size_t len, int flags) override;
-  ssize_t SendMsg(int fd, const struct msghdr* msg, int flags) override;
-  int Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) override;
-  ssize_t Read(int fd, void* buf, size_t len) override;
-  ssize_t Write(int fd, const void* buf, size_t len) override;
-  ssize_t Splice(int fd_in, int fd_out, size_t len,
-                 unsigned int flags) override;
-  int Pipe2(int fds[2], int flags) override;
-  int Shutdown(int fd, int how) override;
-  int64_t NowMs() override;
+  SSH_PROXY_SYSCALLS(SSH_PROXY_SYSCALL_OVERRIDE)
 };
 
 // RealSyscalls returns the process-wide implementation that calls the kernel.

@@ -25,11 +25,6 @@
 namespace ssh_proxy {
 namespace {
 
-using ::ssh_proxy::testing::Machine;
-using ::ssh_proxy::testing::Mux;
-using ::ssh_proxy::testing::Unix;
-using ::ssh_proxy::testing::Vsock;
-
 // Show renders a Target for failure messages (PrintTo, tests/testing).
 std::string Show(const Target& t) { return ::testing::PrintToString(t); }
 

@@ -26,7 +26,9 @@
 #include "gtest/gtest.h"
 #include "src/cli.h"
 #include "src/usage.h"
+#include "tests/testing/argv.h"
 #include "tests/testing/printing.h"
+#include "tests/testing/unix_socket.h"
 
 extern char** environ;
 
@@ -62,11 +64,7 @@ Result RunProxy(const std::vector<std::string>& args) {
   posix_spawn_file_actions_adddup2(&actions, out[1], 1);
   posix_spawn_file_actions_adddup2(&actions, err[1], 2);
 
-  std::vector<std::string> argv_storage = {kBinary};
-  argv_storage.insert(argv_storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : argv_storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  Argv argv(kBinary, args);
 
   pid_t pid = -1;
   const int rc =
@@ -156,17 +154,13 @@ TEST(CliBinaryTest, DryRunPrintsExactlyOneLine) {
 
 // A dry run connects to nothing: a listening socket sees no connection.
 TEST(CliBinaryTest, DryRunTouchesNoSocket) {
-  char dir[] = "/tmp/ssh-proxy-cli-test.XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string path = absl::StrCat(dir, "/s");
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  ASSERT_LT(path.size(), sizeof(addr.sun_path));
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(listen(fd, 4), 0);
+  const std::string dir = MakeTempDir("cli-test");
+  ASSERT_FALSE(dir.empty());
+  const std::string path = dir + "/s";
+  const int fd = BindUnix(path, 4);
+  ASSERT_GE(fd, 0) << strerror(errno);
+  // Non-blocking: the accept below must not wait for a connection.
+  ASSERT_EQ(fcntl(fd, F_SETFL, O_NONBLOCK), 0);
 
   const std::vector<std::string> args = {"--dry-run",
                                          absl::StrCat("unix", path), "22"};
@@ -179,7 +173,7 @@ TEST(CliBinaryTest, DryRunTouchesNoSocket) {
 
   close(fd);
   unlink(path.c_str());
-  rmdir(dir);
+  rmdir(dir.c_str());
 }
 
 TEST(CliBinaryTest, HelpPrintsUsageOnStdout) {

@@ -24,37 +24,7 @@ namespace {
 
 using State = MuxReplyParser::State;
 
-// Everything observable about a parser after a stream was fed to it.
-struct Outcome {
-  State state = State::kNeedMore;
-  uint32_t port = 0;
-  size_t consumed = 0;
-  std::string error;
-  std::string received;
-
-  friend bool operator==(const Outcome& a, const Outcome& b) {
-    return a.state == b.state && a.port == b.port && a.consumed == b.consumed &&
-           a.error == b.error && a.received == b.received;
-  }
-};
-
-std::string StateName(State s) {
-  switch (s) {
-    case State::kNeedMore:
-      return "kNeedMore";
-    case State::kOk:
-      return "kOk";
-    case State::kError:
-      return "kError";
-  }
-  return "?";
-}
-
-std::ostream& operator<<(std::ostream& os, const Outcome& o) {
-  return os << "{" << StateName(o.state) << " port=" << o.port
-            << " consumed=" << o.consumed << " error=\"" << o.error
-            << "\" received=\"" << Printable(o.received) << "\"}";
-}
+using Outcome = MuxOutcome;
 
 std::string Describe(absl::string_view stream,
                      const std::vector<size_t>& cuts) {
@@ -70,7 +40,7 @@ std::string Describe(absl::string_view stream,
 Outcome FeedInChunks(absl::string_view stream,
                      const std::vector<size_t>& cuts) {
   MuxReplyParser parser;
-  Outcome o;
+  size_t consumed_in_all = 0;
   size_t start = 0;
   for (size_t i = 0; i <= cuts.size(); ++i) {
     const size_t end = i < cuts.size() ? cuts[i] : stream.size();
@@ -88,14 +58,10 @@ Outcome FeedInChunks(absl::string_view stream,
       EXPECT_NE(after, State::kNeedMore)
           << "left bytes without deciding; " << Describe(stream, cuts);
     }
-    o.consumed += consumed;
+    consumed_in_all += consumed;
     start = end;
   }
-  o.state = parser.state();
-  o.port = parser.port();
-  o.error = parser.error();
-  o.received = std::string(parser.received());
-  return o;
+  return MuxOutcome::Of(parser, consumed_in_all);
 }
 
 Outcome FeedAtOnce(absl::string_view stream) {
@@ -200,21 +166,13 @@ TEST(MuxReplyParserTest, FreshParserNeedsMore) {
 }
 
 TEST(MuxReplyParserTest, AcceptsFirecrackerReply) {
-  MuxReplyParser parser;
-  size_t consumed = 0;
-  EXPECT_EQ(parser.Feed("OK 1073741824\n", &consumed), State::kOk);
-  EXPECT_EQ(consumed, 14u);
-  EXPECT_EQ(parser.port(), 1073741824u);
-  EXPECT_EQ(parser.received(), "OK 1073741824\n");
-  EXPECT_EQ(parser.error(), "");
+  EXPECT_EQ(FeedAtOnce("OK 1073741824\n"),
+            (Outcome{State::kOk, 1073741824u, 14, "", "OK 1073741824\n"}));
 }
 
 TEST(MuxReplyParserTest, AcceptsVhostDeviceVsockReply) {
-  MuxReplyParser parser;
-  size_t consumed = 0;
-  EXPECT_EQ(parser.Feed("OK 22\n", &consumed), State::kOk);
-  EXPECT_EQ(consumed, 6u);
-  EXPECT_EQ(parser.port(), 22u);
+  EXPECT_EQ(FeedAtOnce("OK 22\n"),
+            (Outcome{State::kOk, 22u, 6, "", "OK 22\n"}));
 }
 
 TEST(MuxReplyParserTest, Boundaries) {

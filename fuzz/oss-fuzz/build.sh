@@ -113,7 +113,8 @@ for s in "$root"/src/*.cc; do
   lib_objs+=("$obj")
 done
 helper_objs=()
-for s in fuzz/scripted_syscalls.cc tests/testing/fake_syscalls.cc; do
+for s in fuzz/scripted_syscalls.cc tests/testing/fake_syscalls.cc tests/testing/printing.cc \
+  tests/testing/blocking_io.cc; do
   obj="$(compile "$s")" || exit 1
   helper_objs+=("$obj")
 done

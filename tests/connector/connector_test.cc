@@ -30,31 +30,19 @@
 #include "gtest/gtest.h"
 #include "src/address.h"
 #include "src/exit_codes.h"
+#include "tests/testing/blocking_io.h"
 #include "tests/testing/fake_syscalls.h"
 #include "tests/testing/fd_passing.h"
 #include "tests/testing/targets.h"
+#include "tests/testing/unix_socket.h"
 
 namespace ssh_proxy {
 namespace {
 
-using ::ssh_proxy::testing::Mux;
-using ::ssh_proxy::testing::Unix;
-using ::ssh_proxy::testing::Vsock;
-
 using ::ssh_proxy::testing::FakeSyscalls;
 using ::ssh_proxy::testing::Received;
 using ::ssh_proxy::testing::ReceiveFd;
-
-// MakeTempDir returns a new directory under /tmp: short, so that paths in it
-// fit sun_path
-// ($TEST_TMPDIR under Bazel is longer than that). The long-path tests make long
-// paths on purpose.
-std::string MakeTempDir() {
-  std::string templ = "/tmp/ssh-proxy-test-XXXXXX";
-  char* dir = mkdtemp(templ.data());
-  EXPECT_NE(dir, nullptr);
-  return templ;
-}
+using ::ssh_proxy::testing::WriteAll;
 
 // A listening AF_UNIX socket whose one accepted connection is served by `serve`
 // on a thread.
@@ -63,29 +51,8 @@ class Listener {
   explicit Listener(const std::string& path,
                     std::function<void(int)> serve = nullptr)
       : path_(path) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un addr;
-    std::memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    if (path.size() < sizeof(addr.sun_path)) {
-      std::memcpy(addr.sun_path, path.data(), path.size());
-      EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
-                0)
-          << strerror(errno);
-    } else {
-      // Bind a long path from inside its directory.
-      const std::string dir = path.substr(0, path.rfind('/'));
-      const std::string name = path.substr(path.rfind('/') + 1);
-      const int cwd = ::open(".", O_PATH | O_CLOEXEC);
-      EXPECT_EQ(::chdir(dir.c_str()), 0);
-      std::memcpy(addr.sun_path, name.data(), name.size());
-      EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)),
-                0)
-          << strerror(errno);
-      EXPECT_EQ(::fchdir(cwd), 0);
-      ::close(cwd);
-    }
-    EXPECT_EQ(::listen(fd_, 4), 0);
+    fd_ = BindUnix(path, 4);
+    EXPECT_GE(fd_, 0) << path << ": " << strerror(errno);
     if (serve) {
       thread_ = std::thread([this, serve] {
         const int conn = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
@@ -108,16 +75,6 @@ class Listener {
   std::thread thread_;
 };
 
-void WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n =
-        ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-    if (n <= 0) return;
-    done += static_cast<size_t>(n);
-  }
-}
-
 // ReadCommand reads the client's command through "\n" (or 64 bytes) and returns
 // it.
 std::string ReadCommand(int fd) {
@@ -128,6 +85,15 @@ std::string ReadCommand(int fd) {
     if (c == '\n') break;
   }
   return got;
+}
+
+// Replies serves a connection as a multiplexer answering `reply`: reads the
+// client's command, then writes `reply`.
+std::function<void(int)> Replies(std::string reply) {
+  return [reply](int conn) {
+    ReadCommand(conn);
+    WriteAll(conn, reply);
+  };
 }
 
 // ReadAvailable returns what can be read from `fd` within `ms`, until EOF or a
@@ -148,7 +114,10 @@ std::string ReadAvailable(int fd, int ms = 1000) {
 
 class ConnectorTest : public ::testing::Test {
  protected:
-  void SetUp() override { dir_ = MakeTempDir(); }
+  void SetUp() override {
+    dir_ = MakeTempDir("test");
+    ASSERT_FALSE(dir_.empty());
+  }
   void TearDown() override {
     std::filesystem::remove_all(dir_);
     // Every test must leave no fd of the connector's open.
@@ -177,10 +146,7 @@ class ConnectorTest : public ::testing::Test {
 // machine/NAME is resolved through systemd-machined (src/machine.h) first: the
 // connector refuses it without opening anything.
 TEST_F(ConnectorTest, MachineTargetIsRefusedUnresolved) {
-  Target t;
-  t.kind = TargetKind::kMachine;
-  t.name = "web1";
-  t.port = 22;
+  const Target t = Machine("web1");
   absl::StatusOr<UniqueFd> fd = Run(t);
   ASSERT_FALSE(fd.ok());
   EXPECT_EQ(ExitCodeForStatus(fd.status()), 71);
@@ -318,11 +284,8 @@ TEST_F(ConnectorTest, UnixMissingSocketIsUnavailableWithErrnoText) {
 TEST_F(ConnectorTest, UnixRefusedIsUnavailable) {
   // A bound socket that does not listen refuses connections.
   const std::string path = dir_ + "/bound.sock";
-  const int s = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  struct sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, path.data(), path.size());
-  ASSERT_EQ(::bind(s, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const int s = BindUnix(path, -1);
+  ASSERT_GE(s, 0) << strerror(errno);
   absl::StatusOr<UniqueFd> fd = Run(Unix(path));
   ::close(s);
   ASSERT_FALSE(fd.ok());
@@ -609,10 +572,7 @@ TEST_F(ConnectorTest, MuxBadRepliesAreProtocolErrorsShownEscaped) {
   };
   for (const Case& c : cases) {
     const std::string path = dir_ + "/vm.sock";
-    Listener listener(path, [&](int conn) {
-      ReadCommand(conn);
-      WriteAll(conn, c.reply);
-    });
+    Listener listener(path, Replies(c.reply));
     absl::StatusOr<UniqueFd> fd = Run(Mux(path));
     ASSERT_FALSE(fd.ok()) << c.reply;
     EXPECT_EQ(ExitCodeForStatus(fd.status()), kExitProtocol) << fd.status();
@@ -685,10 +645,7 @@ TEST_F(ConnectorTest, MuxSendFailureIsUnavailable) {
 
 TEST_F(ConnectorTest, MuxRecvFailureIsOsError) {
   const std::string path = dir_ + "/vm.sock";
-  Listener listener(path, [](int conn) {
-    ReadCommand(conn);
-    WriteAll(conn, "OK 22\n");
-  });
+  Listener listener(path, Replies("OK 22\n"));
   sys_.Fail("recv", ENOMEM);
   absl::StatusOr<UniqueFd> fd = Run(Mux(path));
   ASSERT_FALSE(fd.ok());
@@ -697,10 +654,7 @@ TEST_F(ConnectorTest, MuxRecvFailureIsOsError) {
 
 TEST_F(ConnectorTest, VerboseLogNamesEachStep) {
   const std::string path = dir_ + "/vm.sock";
-  Listener listener(path, [](int conn) {
-    ReadCommand(conn);
-    WriteAll(conn, "OK 7\n");
-  });
+  Listener listener(path, Replies("OK 7\n"));
   absl::StatusOr<UniqueFd> fd = Run(Mux(path, 7));
   ASSERT_TRUE(fd.ok()) << fd.status();
   ASSERT_EQ(log_.size(), 4u);
@@ -713,13 +667,7 @@ TEST_F(ConnectorTest, VerboseLogNamesEachStep) {
 // ---- hand-off ----
 
 // The target HandOff and CheckHandOffFd name in their messages.
-Target HandOffTarget() {
-  Target t;
-  t.kind = TargetKind::kVsock;
-  t.cid = 4711;
-  t.port = 22;
-  return t;
-}
+Target HandOffTarget() { return Vsock(4711); }
 
 ConnectOptions Budget(int64_t timeout_ms) {
   ConnectOptions options;

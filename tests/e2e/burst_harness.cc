@@ -51,6 +51,7 @@
 #include <vector>
 
 #include "tests/e2e/daemon_util.h"
+#include "tests/testing/fd_passing.h"
 
 namespace {
 
@@ -139,32 +140,15 @@ bool Spawn(Copy& c, char** command, int gate, int gate_w) {
 // ReceiveFd takes ssh's expected message (one byte, one SCM_RIGHTS fd) from
 // `sock`. Returns the fd, or -1 (closed without one, or something else).
 int ReceiveFd(int sock) {
-  char byte;
-  iovec iov = {&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
-  } while (n < 0 && errno == EINTR);
-  int fd = -1;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); n >= 0 && c != nullptr;
-       c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-        c->cmsg_len == CMSG_LEN(sizeof(int))) {
-      memcpy(&fd, CMSG_DATA(c), sizeof(int));
-    }
-  }
+  const ssh_proxy::testing::Received r = ssh_proxy::testing::ReceiveFd(
+      sock, false, ssh_proxy::testing::Room::kAsSsh);
   struct stat st;
-  if (fd >= 0 && (n != 1 || fstat(fd, &st) != 0 || !S_ISSOCK(st.st_mode))) {
-    close(fd);
+  if (r.fd >= 0 &&
+      (r.n != 1 || fstat(r.fd, &st) != 0 || !S_ISSOCK(st.st_mode))) {
+    close(r.fd);
     return -1;
   }
-  return fd;
+  return r.fd;
 }
 
 void CloseFd(int* fd) {
@@ -206,33 +190,25 @@ int main(int argc, char** argv) {
   uint32_t count = 0;
   uint32_t retry_budget_ms = 0;
   bool read_line = false;
-  int i = 1;
-  for (; i < argc; ++i) {
+  const int i = e2e::ParseOptions(argc, argv, [&](const char* arg) {
     std::string v;
-    if (strcmp(argv[i], "--") == 0) {
-      ++i;
-      break;
-    } else if (e2e::ParseFlag(argv[i], "timeout", &v)) {
+    if (e2e::ParseFlag(arg, "timeout", &v)) {
       if (!e2e::ParseSeconds(v, &timeout_s)) e2e::Die("bad --timeout: " + v);
-    } else if (e2e::ParseFlag(argv[i], "count", &v)) {
+    } else if (e2e::ParseFlag(arg, "count", &v)) {
       if (!e2e::ParseDecimalU32(v, &count) || count == 0 || count > 4096) {
         e2e::Die("bad --count (1..4096): " + v);
       }
-    } else if (e2e::ParseFlag(argv[i], "retry-budget-ms", &v)) {
+    } else if (e2e::ParseFlag(arg, "retry-budget-ms", &v)) {
       if (!e2e::ParseDecimalU32(v, &retry_budget_ms)) {
         e2e::Die("bad --retry-budget-ms: " + v);
       }
-    } else if (strcmp(argv[i], "--read-line") == 0) {
+    } else if (strcmp(arg, "--read-line") == 0) {
       read_line = true;
     } else {
-      fputs(kUsage, stderr);
-      return 2;
+      e2e::UsageError(kUsage, "");
     }
-  }
-  if (i >= argc || count == 0) {
-    fputs(kUsage, stderr);
-    return 2;
-  }
+  });
+  if (i >= argc || count == 0) e2e::UsageError(kUsage, "");
   std::vector<char*> command(argv + i, argv + argc);
   command.push_back(nullptr);
   signal(SIGPIPE, SIG_IGN);

@@ -21,6 +21,8 @@
 #include <climits>
 #include <set>
 
+#include "src/text.h"
+
 namespace e2e {
 namespace {
 
@@ -107,6 +109,21 @@ void Die(const std::string& message) {
   _exit(2);
 }
 
+void UsageError(const char* usage, const std::string& error) {
+  if (!error.empty()) Log(error);
+  fputs(usage, stderr);
+  _exit(2);
+}
+
+int ParseOptions(int argc, char** argv,
+                 const std::function<void(const char* arg)>& option) {
+  for (int i = 1; i < argc; ++i) {
+    if (strcmp(argv[i], "--") == 0) return i + 1;
+    option(argv[i]);
+  }
+  return argc;
+}
+
 bool ParseFlag(const char* arg, const char* name, std::string* value) {
   size_t n = strlen(name);
   if (strncmp(arg, "--", 2) != 0 || strncmp(arg + 2, name, n) != 0 ||
@@ -137,35 +154,7 @@ bool ParseSeconds(const std::string& text, int* seconds) {
 }
 
 std::string CEscape(const std::string& data) {
-  std::string out;
-  for (unsigned char c : data) {
-    switch (c) {
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '"':
-        out += "\\\"";
-        break;
-      default:
-        if (c >= 0x20 && c < 0x7f) {
-          out += static_cast<char>(c);
-        } else {
-          char buf[5];
-          snprintf(buf, sizeof(buf), "\\x%02x", c);
-          out += buf;
-        }
-    }
-  }
-  return out;
+  return ssh_proxy::EscapeForMessage(data);
 }
 
 int64_t MonotonicMs() {

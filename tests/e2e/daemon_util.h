@@ -4,8 +4,8 @@
 // Small pieces shared by the end-to-end test daemons (mux_emulator, unix_inetd)
 // and helpers: flag parsing, AF_UNIX listen/connect (long paths included), a
 // fork-per-connection accept loop with signal handling, child reaping and a
-// lifetime watchdog. Test-only code: plain POSIX, no absl. Never opens anything
-// but AF_UNIX sockets.
+// lifetime watchdog. Test-only code: plain POSIX, and src/text.h's escaping.
+// Never opens anything but AF_UNIX sockets.
 
 #ifndef SSH_PROXY_TESTS_E2E_DAEMON_UTIL_H_
 #define SSH_PROXY_TESTS_E2E_DAEMON_UTIL_H_
@@ -28,6 +28,16 @@ void Log(const std::string& message);
 // Die logs `message` and exits with status 2.
 [[noreturn]] void Die(const std::string& message);
 
+// UsageError logs `error` (unless it is empty), prints `usage` to stderr and
+// exits with status 2.
+[[noreturn]] void UsageError(const char* usage, const std::string& error);
+
+// ParseOptions calls `option` on each of argv[1..] up to a "--" or the end,
+// and returns the index of the first argument after the "--" (argc when there
+// is none). `option` deals with an argument it does not know (UsageError).
+int ParseOptions(int argc, char** argv,
+                 const std::function<void(const char* arg)>& option);
+
 // ParseFlag matches `arg` against "--<name>=VALUE". On a match stores VALUE in
 // *value and returns true; otherwise returns false and leaves *value alone.
 bool ParseFlag(const char* arg, const char* name, std::string* value);
@@ -42,7 +52,8 @@ bool ParseSeconds(const std::string& text, int* seconds);
 bool ParseDecimalU32(const std::string& text, uint32_t* value);
 
 // CEscape returns `data` with backslash, double quote and every byte outside
-// 0x20..0x7e escaped as in C (\n, \r, \t, \\, \", otherwise \xHH).
+// 0x20..0x7e escaped as in C (\n, \r, \t, \\, \", otherwise \xHH): the
+// escaping of ssh-proxy's own messages (src/text.h's EscapeForMessage).
 std::string CEscape(const std::string& data);
 
 // MonotonicMs returns CLOCK_MONOTONIC in milliseconds.

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "tests/e2e/daemon_util.h"
+#include "tests/testing/fd_passing.h"
 
 namespace {
 
@@ -65,35 +66,19 @@ int ReceiveFd(int sock, int64_t deadline_ms) {
     }
     break;
   }
-  char byte;
-  iovec iov = {&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr msg = {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof(control);
-  ssize_t n;
-  do {
-    n = recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
-  } while (n < 0 && errno == EINTR);
+  const ssh_proxy::testing::Received r = ssh_proxy::testing::ReceiveFd(
+      sock, true, ssh_proxy::testing::Room::kAsSsh);
+  const ssize_t n = r.n;
+  const int fd = r.fd;
   if (n < 0) {
-    Print(std::string("fd: none (recvmsg: ") + strerror(errno) + ")");
+    Print(std::string("fd: none (recvmsg: ") + strerror(r.err) + ")");
     return -1;
-  }
-  int fd = -1;
-  for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr;
-       c = CMSG_NXTHDR(&msg, c)) {
-    if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
-        c->cmsg_len == CMSG_LEN(sizeof(int))) {
-      memcpy(&fd, CMSG_DATA(c), sizeof(int));
-    }
   }
   if (n == 0 && fd < 0) {
     Print("fd: none");
     return -1;
   }
-  if (msg.msg_flags & MSG_CTRUNC) {
+  if (r.truncated) {
     Print("fd: bad (control message truncated)");
     if (fd >= 0) close(fd);
     return -1;
@@ -139,25 +124,17 @@ int main(int argc, char** argv) {
   e2e::SetProgramName(argv[0]);
   int timeout_s = 10;
   bool read_line = false;
-  int i = 1;
-  for (; i < argc; ++i) {
+  const int i = e2e::ParseOptions(argc, argv, [&](const char* arg) {
     std::string v;
-    if (strcmp(argv[i], "--") == 0) {
-      ++i;
-      break;
-    } else if (e2e::ParseFlag(argv[i], "timeout", &v)) {
+    if (e2e::ParseFlag(arg, "timeout", &v)) {
       if (!e2e::ParseSeconds(v, &timeout_s)) e2e::Die("bad --timeout: " + v);
-    } else if (strcmp(argv[i], "--read-line") == 0) {
+    } else if (strcmp(arg, "--read-line") == 0) {
       read_line = true;
     } else {
-      fputs(kUsage, stderr);
-      return 2;
+      e2e::UsageError(kUsage, "");
     }
-  }
-  if (i >= argc) {
-    fputs(kUsage, stderr);
-    return 2;
-  }
+  });
+  if (i >= argc) e2e::UsageError(kUsage, "");
   std::vector<char*> command(argv + i, argv + argc);
   command.push_back(nullptr);
   signal(SIGPIPE, SIG_IGN);

@@ -340,12 +340,6 @@ int Serve(int conn, int64_t deadline_ms) {
   return 0;
 }
 
-[[noreturn]] void Usage(const std::string& error) {
-  if (!error.empty()) e2e::Log(error);
-  fputs(kUsage, stderr);
-  _exit(2);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -355,7 +349,7 @@ int main(int argc, char** argv) {
     if (e2e::ParseFlag(argv[i], "listen", &v)) {
       g_config.listen = v;
     } else if (e2e::ParseFlag(argv[i], "scenario", &v)) {
-      if (!KnownScenario(v)) Usage("unknown scenario: " + v);
+      if (!KnownScenario(v)) e2e::UsageError(kUsage, "unknown scenario: " + v);
       g_config.scenario = v;
     } else if (e2e::ParseFlag(argv[i], "backend", &v)) {
       size_t colon = v.find(':');
@@ -363,7 +357,7 @@ int main(int argc, char** argv) {
       if (colon == std::string::npos ||
           !e2e::ParseDecimalU32(v.substr(0, colon), &port) ||
           colon + 1 == v.size()) {
-        Usage("bad --backend (want PORT:PATH): " + v);
+        e2e::UsageError(kUsage, "bad --backend (want PORT:PATH): " + v);
       }
       g_config.backends[port] = v.substr(colon + 1);
     } else if (e2e::ParseFlag(argv[i], "log", &v)) {
@@ -372,16 +366,17 @@ int main(int argc, char** argv) {
       g_config.ready = v;
     } else if (e2e::ParseFlag(argv[i], "lifetime", &v)) {
       if (!e2e::ParseSeconds(v, &g_config.lifetime_s)) {
-        Usage("bad --lifetime: " + v);
+        e2e::UsageError(kUsage, "bad --lifetime: " + v);
       }
     } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
       fputs(kUsage, stdout);
       return 0;
     } else {
-      Usage(std::string("unknown argument: ") + argv[i]);
+      e2e::UsageError(kUsage, std::string("unknown argument: ") + argv[i]);
     }
   }
-  if (g_config.listen.empty()) Usage("--listen=PATH is required");
+  if (g_config.listen.empty())
+    e2e::UsageError(kUsage, "--listen=PATH is required");
 
   void* shared =
       mmap(nullptr, sizeof(std::atomic<uint32_t>), PROT_READ | PROT_WRITE,

@@ -65,41 +65,32 @@ int Serve(int conn, int64_t /*deadline_ms*/) {
   return 127;
 }
 
-[[noreturn]] void Usage(const std::string& error) {
-  if (!error.empty()) e2e::Log(error);
-  fputs(kUsage, stderr);
-  _exit(2);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
   e2e::SetProgramName(argv[0]);
   std::string listen_path, ready;
   int lifetime_s = 600;
-  int i = 1;
-  for (; i < argc; ++i) {
+  int i = e2e::ParseOptions(argc, argv, [&](const char* arg) {
     std::string v;
-    if (strcmp(argv[i], "--") == 0) {
-      ++i;
-      break;
-    } else if (e2e::ParseFlag(argv[i], "listen", &v)) {
+    if (e2e::ParseFlag(arg, "listen", &v)) {
       listen_path = v;
-    } else if (e2e::ParseFlag(argv[i], "ready", &v)) {
+    } else if (e2e::ParseFlag(arg, "ready", &v)) {
       ready = v;
-    } else if (e2e::ParseFlag(argv[i], "stderr", &v)) {
+    } else if (e2e::ParseFlag(arg, "stderr", &v)) {
       g_stderr_file = v;
-    } else if (e2e::ParseFlag(argv[i], "lifetime", &v)) {
-      if (!e2e::ParseSeconds(v, &lifetime_s)) Usage("bad --lifetime: " + v);
-    } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+    } else if (e2e::ParseFlag(arg, "lifetime", &v)) {
+      if (!e2e::ParseSeconds(v, &lifetime_s))
+        e2e::UsageError(kUsage, "bad --lifetime: " + v);
+    } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
       fputs(kUsage, stdout);
-      return 0;
+      exit(0);
     } else {
-      Usage(std::string("unknown argument: ") + argv[i]);
+      e2e::UsageError(kUsage, std::string("unknown argument: ") + arg);
     }
-  }
-  if (listen_path.empty()) Usage("--listen=PATH is required");
-  if (i >= argc) Usage("missing COMMAND after --");
+  });
+  if (listen_path.empty()) e2e::UsageError(kUsage, "--listen=PATH is required");
+  if (i >= argc) e2e::UsageError(kUsage, "missing COMMAND after --");
   for (; i < argc; ++i) g_command.push_back(argv[i]);
   g_command.push_back(nullptr);
 

@@ -32,6 +32,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/testing/argv.h"
 
 extern char** environ;
 
@@ -138,11 +139,7 @@ bool WriteFile(const char* path, const char* text) {
 // RunIn runs the binary with `args` in a namespace with `layout`; its stderr
 // and exit code, within 20 s.
 Result RunIn(Layout layout, std::vector<std::string> args) {
-  std::vector<std::string> storage = {kBinary};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  Argv argv(kBinary, args);
   const std::string uid_map = absl::StrCat(getuid(), " ", getuid(), " 1");
   const std::string gid_map = absl::StrCat(getgid(), " ", getgid(), " 1");
   int err[2];

@@ -38,14 +38,10 @@
 #include "tests/testing/fake_syscalls.h"
 #include "tests/testing/printing.h"
 #include "tests/testing/targets.h"
+#include "tests/testing/unix_socket.h"
 
 namespace ssh_proxy {
 namespace {
-
-using ::ssh_proxy::testing::Machine;
-using ::ssh_proxy::testing::Mux;
-using ::ssh_proxy::testing::Unix;
-using ::ssh_proxy::testing::Vsock;
 
 using ::ssh_proxy::testing::FakeSyscalls;
 
@@ -382,12 +378,6 @@ TEST(MachinedRequestTest, ExactBytes) {
 
 // ---- ResolveMachine against stand-ins for machined's sockets. ----
 
-std::string MakeTempDir() {
-  std::string templ = "/tmp/ssh-proxy-machine-XXXXXX";
-  EXPECT_NE(mkdtemp(templ.data()), nullptr);
-  return templ;
-}
-
 // What a stand-in machined does with the one connection it accepts.
 struct Script {
   std::vector<std::string> chunks;  // Written one by one, after the request.
@@ -400,13 +390,8 @@ struct Script {
 class FakeMachined {
  public:
   FakeMachined(const std::string& path, Script script) : path_(path) {
-    fd_ = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un addr;
-    std::memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, path.data(), path.size());
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(::listen(fd_, 4), 0);
+    fd_ = BindUnix(path, 4);
+    EXPECT_GE(fd_, 0) << path << ": " << strerror(errno);
     thread_ = std::thread([this, script] {
       const int conn = ::accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (conn < 0) return;
@@ -497,7 +482,8 @@ constexpr uint32_t kUid = 4242;
 class ResolveMachineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = MakeTempDir();
+    dir_ = MakeTempDir("machine");
+    ASSERT_FALSE(dir_.empty());
     user_ = dir_ + "/user";
     system_ = dir_ + "/system";
     sys_.redirect[MachinedSocketPath(MachineScope::kUser, kUid)] = user_;
@@ -631,12 +617,8 @@ TEST_F(ResolveMachineTest, AUserScopeThatErrorsIsTheAnswer) {
 TEST_F(ResolveMachineTest, AUserSocketNobodyListensOnCountsAsNone) {
   {
     // Bound and closed: the socket file stays, connect() gets ECONNREFUSED.
-    const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un addr;
-    std::memset(&addr, 0, sizeof(addr));
-    addr.sun_family = AF_UNIX;
-    std::memcpy(addr.sun_path, user_.data(), user_.size());
-    ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    const int fd = BindUnix(user_, -1);
+    ASSERT_GE(fd, 0) << strerror(errno);
     ::close(fd);
   }
   FakeMachined system(system_, Reply(kVmUnixAddress));
@@ -697,12 +679,8 @@ TEST_F(ResolveMachineTest, NoStateDirectoryIsNotRunning) {
 // with the state directory there; the directory is not even looked at.
 TEST_F(ResolveMachineTest, AStaleSystemSocketIsNotRunningWhateverTheDirectory) {
   ASSERT_EQ(::mkdir(state_.c_str(), 0755), 0);
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
-  struct sockaddr_un addr;
-  std::memset(&addr, 0, sizeof(addr));
-  addr.sun_family = AF_UNIX;
-  std::memcpy(addr.sun_path, system_.data(), system_.size());
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  const int fd = BindUnix(system_, -1);
+  ASSERT_GE(fd, 0) << strerror(errno);
   ::close(fd);
   absl::StatusOr<Target> got = Resolve("vm1");
   ExpectError(got, "vm1", 69,

@@ -26,12 +26,15 @@
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
 #include "src/exit_codes.h"
+#include "tests/testing/blocking_io.h"
 #include "tests/testing/fake_syscalls.h"
 
 namespace ssh_proxy {
 namespace {
 
 using ::ssh_proxy::testing::FakeSyscalls;
+using ::ssh_proxy::testing::ReadToEof;
+using ::ssh_proxy::testing::WriteAll;
 
 // How the relay's messages name the target.
 constexpr char kName[] = "unix/run/x.sock";
@@ -41,36 +44,6 @@ std::string RandomBytes(size_t n, unsigned seed) {
   std::string s(n, '\0');
   for (char& c : s) c = static_cast<char>(gen());
   return s;
-}
-
-// WriteAll writes all of `data` to a blocking fd (pipe or socket).
-bool WriteAll(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n =
-        ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL);
-    if (n < 0 && errno == ENOTSOCK) {
-      const ssize_t w = ::write(fd, data.data() + done, data.size() - done);
-      if (w <= 0) return false;
-      done += static_cast<size_t>(w);
-      continue;
-    }
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
-// ReadToEof reads a blocking fd until EOF (or an error) and returns what came.
-std::string ReadToEof(int fd) {
-  std::string got;
-  char buf[65536];
-  for (;;) {
-    const ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n <= 0) break;
-    got.append(buf, static_cast<size_t>(n));
-  }
-  return got;
 }
 
 // The local side as ssh without fd passing sets it up: stdin and stdout are

@@ -30,6 +30,7 @@
 #include <initializer_list>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gtest/gtest.h"
@@ -271,28 +272,34 @@ TEST(PolicyTest, GeneratedForThisArchitecture) {
 
 #if defined(__x86_64__)
 
+// ExpectLoaded checks `calls` against the loaded program of `stage` (1 or 2),
+// as sandbox.cc patches and loads it.
+void ExpectLoaded(int stage, std::vector<Call> calls, uint32_t action) {
+  if (stage == 1) {
+    Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
+           std::move(calls), action);
+  } else {
+    Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
+           std::move(calls), action);
+  }
+}
+
 TEST(PolicyTest, Stage1AllowsConnectingAndEverythingStage2Allows) {
-  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
-         Stage1OnlyAllowed(), SECCOMP_RET_ALLOW);
-  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
-         Stage2Allowed(), SECCOMP_RET_ALLOW);
+  ExpectLoaded(1, Stage1OnlyAllowed(), SECCOMP_RET_ALLOW);
+  ExpectLoaded(1, Stage2Allowed(), SECCOMP_RET_ALLOW);
 }
 
 TEST(PolicyTest, Stage1KillsTheRest) {
-  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
-         NeverAllowed(), SECCOMP_RET_KILL_PROCESS);
+  ExpectLoaded(1, NeverAllowed(), SECCOMP_RET_KILL_PROCESS);
 }
 
 TEST(PolicyTest, Stage2AllowsIoOnOpenDescriptors) {
-  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
-         Stage2Allowed(), SECCOMP_RET_ALLOW);
+  ExpectLoaded(2, Stage2Allowed(), SECCOMP_RET_ALLOW);
 }
 
 TEST(PolicyTest, Stage2KillsEveryOpenSocketAndConnect) {
-  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
-         Stage1OnlyAllowed(), SECCOMP_RET_KILL_PROCESS);
-  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
-         NeverAllowed(), SECCOMP_RET_KILL_PROCESS);
+  ExpectLoaded(2, Stage1OnlyAllowed(), SECCOMP_RET_KILL_PROCESS);
+  ExpectLoaded(2, NeverAllowed(), SECCOMP_RET_KILL_PROCESS);
 }
 
 // The counts -v prints are the distinct calls on each list.
@@ -386,24 +393,26 @@ struct seccomp_data KernelView(struct seccomp_data data) {
 // loaded programs: a call is judged on what the kernel will do.
 TEST(PolicyTest, TheHighWordOfAnIntArgumentIsNotCompared) {
   const uint64_t high = uint64_t{1} << 32;
-  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
-         {Make("fcntl F_GETFL, high word set", SYS_fcntl, {3, F_GETFL | high}),
-          Make("tgkill SIGABRT to itself, high words set", SYS_tgkill,
-               {kPid | high, kPid | high, SIGABRT | high})},
-         SECCOMP_RET_ALLOW);
-  Expect(Patched(kStage2Filter, kStage2FilterPidSlots), "stage 2",
-         {Make("fcntl F_DUPFD, high word set", SYS_fcntl, {3, F_DUPFD | high}),
-          Make("tgkill SIGKILL, high word set", SYS_tgkill,
-               {kPid, kPid, SIGKILL | high})},
-         SECCOMP_RET_KILL_PROCESS);
-  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
-         {Make("socket AF_UNIX, high word set", SYS_socket,
-               {AF_UNIX | high, SOCK_STREAM | high, 0})},
-         SECCOMP_RET_ALLOW);
-  Expect(Patched(kStage1Filter, kStage1FilterPidSlots), "stage 1",
-         {Make("socket AF_INET, high word set", SYS_socket,
-               {AF_INET | high, SOCK_STREAM, 0})},
-         SECCOMP_RET_KILL_PROCESS);
+  ExpectLoaded(
+      2,
+      {Make("fcntl F_GETFL, high word set", SYS_fcntl, {3, F_GETFL | high}),
+       Make("tgkill SIGABRT to itself, high words set", SYS_tgkill,
+            {kPid | high, kPid | high, SIGABRT | high})},
+      SECCOMP_RET_ALLOW);
+  ExpectLoaded(
+      2,
+      {Make("fcntl F_DUPFD, high word set", SYS_fcntl, {3, F_DUPFD | high}),
+       Make("tgkill SIGKILL, high word set", SYS_tgkill,
+            {kPid, kPid, SIGKILL | high})},
+      SECCOMP_RET_KILL_PROCESS);
+  ExpectLoaded(1,
+               {Make("socket AF_UNIX, high word set", SYS_socket,
+                     {AF_UNIX | high, SOCK_STREAM | high, 0})},
+               SECCOMP_RET_ALLOW);
+  ExpectLoaded(1,
+               {Make("socket AF_INET, high word set", SYS_socket,
+                     {AF_INET | high, SOCK_STREAM, 0})},
+               SECCOMP_RET_KILL_PROCESS);
 }
 
 // The loaded programs, and every other shape, decide as libseccomp's own

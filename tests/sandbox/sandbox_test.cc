@@ -50,7 +50,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "tests/testing/argv.h"
 #include "tests/testing/scripted_machined.h"
+#include "tests/testing/unix_socket.h"
 
 extern char** environ;
 
@@ -84,13 +86,8 @@ struct Result {
 class Listener {
  public:
   explicit Listener(const std::string& path) : path_(path) {
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un addr = {};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
-    unlink(path.c_str());
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
-        listen(fd_, 64) != 0) {
+    fd_ = ssh_proxy::BindUnix(path, 64);
+    if (fd_ < 0) {
       ADD_FAILURE() << "cannot listen on " << path << ": " << strerror(errno);
     }
     thread_ = std::thread([this] {
@@ -133,11 +130,7 @@ Result RunProxy(const char* binary, const std::vector<std::string>& args,
     EXPECT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out), 0);
   }
   EXPECT_EQ(pipe2(err, O_CLOEXEC), 0);
-  std::vector<std::string> storage = {binary};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  ssh_proxy::Argv argv(binary, args);
   const pid_t pid = fork();
   if (pid == 0) {
     const int null_fd = open("/dev/null", O_RDONLY);
@@ -165,7 +158,7 @@ Result RunProxy(const char* binary, const std::vector<std::string>& args,
     }
     if (std::chrono::steady_clock::now() > deadline) {
       kill(pid, SIGKILL);
-      ADD_FAILURE() << "still running after 10 s: " << storage[1];
+      ADD_FAILURE() << "still running after 10 s: " << argv[1];
       break;
     }
   }
@@ -205,9 +198,8 @@ bool CanShowMachined(std::string* why) {
 class SandboxTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char templ[] = "/tmp/ssh-proxy-sandbox-XXXXXX";
-    ASSERT_NE(mkdtemp(templ), nullptr);
-    dir_ = templ;
+    dir_ = ssh_proxy::MakeTempDir("sandbox");
+    ASSERT_FALSE(dir_.empty());
     unix_host_ = absl::StrCat("unix", dir_, "/s.sock");
     mux_host_ = absl::StrCat("vsock-mux", dir_, "/s.sock");
     listener_ = std::make_unique<Listener>(dir_ + "/s.sock");

@@ -39,6 +39,7 @@
 #include "tests/testing/fake_syscalls.h"
 #include "tests/testing/scripted_machined.h"
 #include "tests/testing/targets.h"
+#include "tests/testing/unix_socket.h"
 
 namespace ssh_proxy {
 namespace {
@@ -70,13 +71,8 @@ int Count(const FakeSyscalls& sys, const std::string& op) {
 class OneShotMux {
  public:
   explicit OneShotMux(const std::string& path) {
-    fd_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    struct sockaddr_un addr = {};
-    addr.sun_family = AF_UNIX;
-    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
-    unlink(path.c_str());
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-    EXPECT_EQ(listen(fd_, 4), 0);
+    fd_ = BindUnix(path, 4);
+    EXPECT_GE(fd_, 0) << path << ": " << strerror(errno);
     thread_ = std::thread([this] {
       const int c = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
       if (c < 0) return;
@@ -103,9 +99,8 @@ class OneShotMux {
 class StageOrderTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char templ[] = "/tmp/ssh-proxy-stage-XXXXXX";
-    ASSERT_NE(mkdtemp(templ), nullptr);
-    dir_ = templ;
+    dir_ = MakeTempDir("stage");
+    ASSERT_FALSE(dir_.empty());
   }
   void TearDown() override {
     unlink((dir_ + "/s").c_str());
@@ -135,7 +130,7 @@ class StageOrderTest : public ::testing::Test {
 
 TEST_F(StageOrderTest, VsockMuxHookRunsAfterConnectBeforeTheHandshake) {
   OneShotMux mux(dir_ + "/s");
-  const Target target = ::ssh_proxy::testing::Mux(dir_ + "/s");
+  const Target target = Mux(dir_ + "/s");
   absl::StatusOr<UniqueFd> fd = ConnectWithHook(target, absl::OkStatus());
   ASSERT_TRUE(fd.ok()) << fd.status();
   EXPECT_EQ(hook_calls_, 1);
@@ -177,7 +172,7 @@ TEST_F(StageOrderTest, VsockHookRunsAfterConnect) {
 
 TEST_F(StageOrderTest, HookErrorIsConnectsErrorAndNothingLeaks) {
   OneShotMux mux(dir_ + "/s");
-  const Target target = ::ssh_proxy::testing::Mux(dir_ + "/s");
+  const Target target = Mux(dir_ + "/s");
   absl::StatusOr<UniqueFd> fd =
       ConnectWithHook(target, absl::InternalError("cannot confine"));
   ASSERT_FALSE(fd.ok());
@@ -238,9 +233,8 @@ int BytesReadBeforeStage2(const std::string& host, RedirectingSyscalls& sys) {
 class StageRuleTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    char templ[] = "/tmp/ssh-proxy-rule-XXXXXX";
-    ASSERT_NE(mkdtemp(templ), nullptr);
-    dir_ = templ;
+    dir_ = MakeTempDir("rule");
+    ASSERT_FALSE(dir_.empty());
     sys_.redirect["/run/ssh-unix-local/socket"] = dir_ + "/s";
     sys_.redirect[MachinedSocketPath(MachineScope::kSystem, getuid())] =
         dir_ + "/machined";

@@ -40,8 +40,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
+#include "tests/testing/argv.h"
 #include "tests/testing/fd_passing.h"
 #include "tests/testing/printing.h"
+#include "tests/testing/unix_socket.h"
 
 extern char** environ;
 
@@ -54,33 +56,9 @@ using Clock = std::chrono::steady_clock;
 constexpr char kBinary[] = "./ssh-proxy";
 constexpr int kClosed = -1;
 
-std::string MakeTempDir() {
-  std::string templ = "/tmp/ssh-proxy-stdio-XXXXXX";
-  EXPECT_NE(mkdtemp(templ.data()), nullptr);
-  return templ;
-}
-
 int Bind(const std::string& path) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_un addr = {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() < sizeof(addr.sun_path)) {
-    std::memcpy(addr.sun_path, path.data(), path.size());
-    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0)
-        << path << ": " << strerror(errno);
-  } else {
-    // Too long to bind directly: bind inside the directory.
-    const std::string dir = path.substr(0, path.rfind('/'));
-    const std::string name = path.substr(path.rfind('/') + 1);
-    const int cwd = open(".", O_PATH | O_CLOEXEC);
-    EXPECT_EQ(chdir(dir.c_str()), 0);
-    std::memcpy(addr.sun_path, name.data(), name.size());
-    EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0)
-        << strerror(errno);
-    EXPECT_EQ(fchdir(cwd), 0);
-    close(cwd);
-  }
-  EXPECT_EQ(listen(fd, 8), 0);
+  const int fd = BindUnix(path, 8);
+  EXPECT_GE(fd, 0) << path << ": " << strerror(errno);
   return fd;
 }
 
@@ -218,11 +196,7 @@ constexpr bool kInstrumentedBinary =
 // Spawn forks and execs the binary with `stdio` as its fds 0-2.
 pid_t Spawn(const std::vector<std::string>& args, Stdio stdio,
             Limits limits = {}) {
-  std::vector<std::string> storage = {kBinary};
-  storage.insert(storage.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (std::string& a : storage) argv.push_back(a.data());
-  argv.push_back(nullptr);
+  Argv argv(kBinary, args);
   const pid_t pid = fork();
   if (pid != 0) return pid;
   // Child: only async-signal-safe calls from here.
@@ -356,7 +330,8 @@ class StdioTest : public ::testing::Test {
  protected:
   void SetUp() override {
     signal(SIGPIPE, SIG_IGN);
-    dir_ = MakeTempDir();
+    dir_ = MakeTempDir("stdio");
+    ASSERT_FALSE(dir_.empty());
     path_ = dir_ + "/t.sock";
   }
   void TearDown() override { rmdir(dir_.c_str()); }

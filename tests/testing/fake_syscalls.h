@@ -68,28 +68,7 @@ class FakeSyscalls : public KernelSyscalls {
   std::string sent;                  // All bytes passed to Send.
   std::set<int> open_fds() const { return open_; }
 
-  int Socket(int domain, int type, int protocol) override;
-  int Connect(int fd, const struct sockaddr* addr, socklen_t len) override;
-  int SetSockOpt(int fd, int level, int name, const void* value,
-                 socklen_t len) override;
-  int GetSockOpt(int fd, int level, int name, void* value,
-                 socklen_t* len) override;
-  int Open(const char* path, int flags) override;
-  int Fchdir(int fd) override;
-  int Close(int fd) override;
-  int Fcntl(int fd, int cmd, int arg) override;
-  int Fstat(int fd, struct stat* st) override;
-  ssize_t Send(int fd, const void* buf, size_t len, int flags) override;
-  ssize_t Recv(int fd, void* buf, size_t len, int flags) override;
-  ssize_t SendMsg(int fd, const struct msghdr* msg, int flags) override;
-  int Poll(struct pollfd* fds, nfds_t nfds, int timeout_ms) override;
-  ssize_t Read(int fd, void* buf, size_t len) override;
-  ssize_t Write(int fd, const void* buf, size_t len) override;
-  ssize_t Splice(int fd_in, int fd_out, size_t len,
-                 unsigned int flags) override;
-  int Pipe2(int fds[2], int flags) override;
-  int Shutdown(int fd, int how) override;
-  int64_t NowMs() override;
+  SSH_PROXY_SYSCALLS(SSH_PROXY_SYSCALL_OVERRIDE)
 
  private:
   // Next returns the injection for this call of `op` (counting the call).

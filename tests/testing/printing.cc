@@ -3,12 +3,14 @@
 
 #include "tests/testing/printing.h"
 
+#include <cstddef>
 #include <ostream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "src/address.h"
+#include "src/mux_reply.h"
 
 namespace ssh_proxy {
 namespace {
@@ -40,6 +42,38 @@ std::string Printable(absl::string_view s) {
     }
   }
   return out;
+}
+
+const char* StateName(MuxReplyParser::State s) {
+  switch (s) {
+    case MuxReplyParser::State::kNeedMore:
+      return "kNeedMore";
+    case MuxReplyParser::State::kOk:
+      return "kOk";
+    case MuxReplyParser::State::kError:
+      return "kError";
+  }
+  return "?";  // Not a State at all.
+}
+
+MuxOutcome MuxOutcome::Of(const MuxReplyParser& parser, size_t consumed) {
+  MuxOutcome o;
+  o.state = parser.state();
+  o.port = parser.port();
+  o.consumed = consumed;
+  o.error = parser.error();
+  o.received = std::string(parser.received());
+  return o;
+}
+
+std::string Describe(const MuxOutcome& o) {
+  return absl::StrCat("{", StateName(o.state), " port=", o.port,
+                      " consumed=", o.consumed, " error=\"", Printable(o.error),
+                      "\" received=\"", Printable(o.received), "\"}");
+}
+
+std::ostream& operator<<(std::ostream& os, const MuxOutcome& o) {
+  return os << Describe(o);
 }
 
 void PrintTo(const Target& t, std::ostream* os) {
