@@ -86,3 +86,27 @@ def local_define_when_any(define, settings):
             "//conditions:default": [],
         })
     return defines
+
+def ssh_proxy_py_test(name, files = [], args = [], data = [], srcs = None, size = "small", **kwargs):
+    """A Python test on Debian's python3 that prints tests/testing/check.py's PASS/FAIL/SKIP lines.
+
+    Args:
+      name: the test's name.
+      files: labels handed to the test as its first arguments, in this order, as runfiles paths
+        (each is also in data).
+      args: arguments after those.
+      data: runfiles besides files.
+      srcs: its sources; default `<name>.py`.
+      size: Bazel's test size.
+      **kwargs: py_test's other attributes (main, tags, ...).
+    """
+    native.py_test(
+        name = name,
+        size = size,
+        srcs = [name + ".py"] if srcs == None else srcs,
+        args = ["$(rootpath %s)" % f for f in files] + args,
+        data = files + data,
+        python_version = "PY3",
+        deps = ["//tests/testing:check_py"],
+        **kwargs
+    )
