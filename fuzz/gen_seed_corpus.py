@@ -302,12 +302,14 @@ def P_LATE(delay_steps):
     return bytes([7 | delay_steps << 3])
 
 
-def hs(flags, port=22, timeout_ms=10000, incoming=b"", end=SILENT, script=b""):
+def hs(flags, port=22, timeout_ms=10000, incoming=b"", end=SILENT, script=b"", closed_fd=None):
+    """closed_fd: 0, 1 or 2 is closed while Connect runs, so the socket lands there."""
     t = (3600000 - timeout_ms) if flags & ONE_HOUR else (timeout_ms - 1) % 20000
     assert len(incoming) < 48
     flat = b"".join(x if isinstance(x, bytes) else bytes([x]) for x in script)
+    after = end + (0 if closed_fd is None else 3 * (closed_fd + 1))
     return (bytes([flags]) + port.to_bytes(4, "little") + t.to_bytes(2, "little") +
-            bytes([len(incoming), end]) + incoming + flat)
+            bytes([len(incoming), after]) + incoming + flat)
 
 FC = b"OK 1073741824\n"
 BANNER = b"SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"
@@ -397,6 +399,25 @@ handshake = [
         script=[OK, OK, OK, P_EINTR, P_TIMEOUT])),
     ("empty", b""),
 ]
+# Started without fd 0, 1 or 2: the connected socket lands on it, and Connect must refuse it.
+for fd in (0, 1, 2):
+    handshake += [
+        (f"mux-firecracker-reply-then-banner-with-fd{fd}-closed",
+            hs(MUX | CHECK | HANDOFF | VERBOSE, 22, incoming=FC + BANNER,
+               script=[OK, OK] + HAPPY + [OK], closed_fd=fd)),
+        (f"unix-connected-handoff-with-fd{fd}-closed", hs(UNIX | CHECK | HANDOFF | VERBOSE, 22,
+            script=[OK, OK, OK, OK, OK, OK, OK], closed_fd=fd)),
+    ]
+# A path longer than sun_path without /proc (connecting to /proc/self/fd/N fails with ENOENT):
+# the fallback connects relative to the socket's directory, or reports its fchdir failing.
+handshake += [
+    ("unix-long-path-4095-without-proc-through-directory",
+        hs(UNIX | SIZE_4095, 22, timeout_ms=10001, script=[OK, OK, C_ENOENT])),
+    ("unix-long-path-without-proc-through-directory",
+        hs(UNIX | HANDOFF | SIZE_108, 22, timeout_ms=10001, script=[OK, OK, C_ENOENT])),
+    ("unix-long-path-without-proc-fchdir-fails",
+        hs(UNIX | SIZE_108, 22, timeout_ms=10001, script=[OK, OK, C_ENOENT, OK, OK, F_FAIL])),
+]
 
 # Bugs the handshake fuzzer found in src/connector.cc.
 handshake_crashes = [
@@ -407,10 +428,13 @@ handshake_crashes = [
 ]
 
 # ---- relay_fuzzer: up length, down length (little-endian u16), flags, then (call, what) faults. ----
-# See fuzz/relay_fuzzer.cc. Calls: 0 splice, 1 read, 2 write, 3 poll. What % 5: 0 pass, 1 EINTR,
-# 2 EAGAIN (EINTR for poll), 3 EINVAL for splice (fall back to read/write), 4 short transfer.
+# See fuzz/relay_fuzzer.cc. Calls: 0 splice, 1 read, 2 write, 3 poll, 4 send, 5 recv. What % 5:
+# 0 pass, 1 EINTR, 2 EAGAIN (EINTR for poll), 3 EINVAL for splice (fall back to read/write),
+# 4 short transfer. Flags: 1 one hard fault, 2 no pipes, 4 stdout is a socket, 8 or 16 the
+# connection aliased to stdin or stdout.
 
-SPLICE, READ, WRITE, POLL = 0, 1, 2, 3
+SPLICE, READ, WRITE, POLL, SEND = 0, 1, 2, 3, 4
+NO_PIPES, STDOUT_SOCKET, ALIASED_STDIN, ALIASED_STDOUT = 2, 4, 8, 16
 PASS, EINTR, EAGAIN, EINVAL, SHORT = 0, 1, 2, 3, 4
 
 
@@ -439,6 +463,14 @@ relay = [
     ("no-pipes-read-write", rl(3000, 3000, 2, [(READ, EINTR), (WRITE, SHORT + 10), (WRITE, EAGAIN)])),
     ("hard-eio-on-first-splice", rl(1000, 1000, 1, [(SPLICE, 250)])),
     ("hard-eio-on-write", rl(1000, 1000, 3, [(WRITE, 250)])),
+    ("stdout-socket", rl(1000, 1000, STDOUT_SOCKET)),
+    ("no-pipes-stdout-socket", rl(10000, 10000, NO_PIPES | STDOUT_SOCKET,
+        [(SEND, EAGAIN), (READ, EINTR)])),
+    ("stdout-socket-send-eagain-and-short", rl(10000, 20000, STDOUT_SOCKET,
+        [(SEND, EAGAIN), (SEND, SHORT + 5), (SEND, EINTR), (SEND, SHORT + 10), (POLL, EINTR),
+         (SEND, EAGAIN)])),
+    ("connection-aliased-to-stdin", rl(5, 5, ALIASED_STDIN)),
+    ("connection-aliased-to-stdout", rl(5, 5, ALIASED_STDOUT)),
 ]
 
 
