@@ -6,11 +6,13 @@ Each check prints one line, "PASS name", "FAIL name: why" or "SKIP name: why"; t
 those lines (a SKIP is never a pass). A test ends with `sys.exit(checks.summary())`, which prints
 "N passed, N failed, N skipped" and returns 1 if any check failed.
 
-run() runs a command with a bound: no test waits forever on a process that hangs.
+run() runs a command with a bound: no test waits forever on a process that hangs; wait_for,
+alive, send_signal and stop_pids are the process handling the fixtures and guests share.
 """
 
 import dataclasses
 import os
+import pathlib
 import signal
 import subprocess
 import sys
@@ -72,7 +74,7 @@ def run(argv, *, timeout, stdin=subprocess.DEVNULL, env=None, cwd=None, pass_fds
     decoded as UTF-8 with invalid bytes replaced; with `stdout` a file object (binary output),
     the command's stdout goes there and out is empty."""
     data = stdin if isinstance(stdin, bytes) else None
-    start = _now_ms()
+    start = now_ms()
     with subprocess.Popen(
         argv,
         stdin=subprocess.PIPE if data is not None else stdin,
@@ -90,7 +92,7 @@ def run(argv, *, timeout, stdin=subprocess.DEVNULL, env=None, cwd=None, pass_fds
             _kill_group(proc.pid)
             out, err = proc.communicate()
             rc = None
-    return Result(rc, _text(out), _text(err), _now_ms() - start)
+    return Result(rc, _text(out), _text(err), now_ms() - start)
 
 
 def paths_from_argv(*names):
@@ -115,6 +117,61 @@ def in_order(text, *parts):
     return True
 
 
+def now_ms():
+    """A monotonic clock in ms."""
+    return time.monotonic_ns() // 1_000_000
+
+
+def wait_for(condition, seconds, step=0.01):
+    """Polls condition() every step seconds until it is true (returns True) or seconds have passed
+    (returns False)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(step)
+    return True
+
+
+def alive(pid):
+    """True while PID exists and is not a zombie (a zombie child has ended); False for None."""
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        return pathlib.Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[-1][0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def send_signal(pid, sig):
+    """Sends sig to PID; nothing when PID is None or already gone."""
+    if pid:
+        try:
+            os.kill(pid, sig)
+        except ProcessLookupError:
+            pass
+
+
+def stop_pids(pids, grace_s=5):
+    """TERM to each PID, up to grace_s for all to end, then KILL to what is left; reaps those that
+    are our children (others are reaped by whoever started them, or init)."""
+    for pid in pids:
+        send_signal(pid, signal.SIGTERM)
+    wait_for(lambda: not any(alive(p) for p in pids), grace_s)
+    for pid in pids:
+        send_signal(pid, signal.SIGKILL)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+
+
 def _kill_group(pgid):
     try:
         os.killpg(pgid, signal.SIGKILL)
@@ -126,8 +183,6 @@ def _text(data):
     return data.decode("utf-8", "replace") if data else ""
 
 
-def _now_ms():
-    return int(time.monotonic() * 1000)
 
 
 if __name__ == "__main__":

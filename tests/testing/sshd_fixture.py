@@ -78,15 +78,6 @@ def quote_proxy_arg(word):
     return shlex.quote(word).replace("%", "%%")
 
 
-def wait_for(condition, seconds, step=0.01):
-    """Polls condition() until it is true (returns True) or seconds have passed (returns False)."""
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(step)
-    return True
-
 
 class Daemons:
     """Background daemons that announce themselves with a --ready file."""
@@ -99,7 +90,7 @@ class Daemons:
         the daemon exits first or is not ready in time; it is stopped with the others."""
         proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL)  # pylint: disable=R1732
         self.procs.append(proc)
-        if wait_for(lambda: os.path.exists(ready) or proc.poll() is not None, seconds):
+        if check.wait_for(lambda: os.path.exists(ready) or proc.poll() is not None, seconds):
             if os.path.exists(ready):
                 return proc
             raise FixtureError(f"{name} exited before it was ready")

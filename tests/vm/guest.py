@@ -18,7 +18,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -133,7 +132,7 @@ class Guest:
         cmd = " ".join(shlex.quote(a) for a in argv)
         self.spawn(f"listen-{port}", ["socat", f"UNIX-LISTEN:{self.mux}_{port},fork",
                                       f"EXEC:{cmd},nofork"])
-        return _wait_for(lambda: os.path.exists(f"{self.mux}_{port}"), 3)
+        return check.wait_for(lambda: os.path.exists(f"{self.mux}_{port}"), 3)
 
     def host_sshd(self, port):
         """This host's own sshd (inetd mode, the guest's host key, the client key) reachable from
@@ -156,7 +155,7 @@ class Guest:
         guest's directory unless VM_KEEP=1. Once stopped, a second call changes nothing."""
         if not self.pids and not self.dir:
             return
-        stop_pids(self.pids)
+        check.stop_pids(self.pids)
         self.stopped_pids, self.pids = self.pids, []
         self.stopped_dir, self.dir = self.dir, None
         if self.stopped_dir and os.path.isdir(self.stopped_dir):
@@ -173,23 +172,10 @@ class Guest:
         return leftovers(directory, pids)
 
 
-def stop_pids(pids, grace_s=5):
-    """TERM to each PID, up to grace_s for all to end, then KILL to what is left."""
-    for pid in pids:
-        _signal(pid, signal.SIGTERM)
-    _wait_for(lambda: not any(_alive(p) for p in pids), grace_s)
-    for pid in pids:
-        _signal(pid, signal.SIGKILL)
-        try:
-            os.waitpid(pid, 0)
-        except ChildProcessError:
-            pass  # not our child (vm_start's bash started it): init reaps it
-
-
 def leftovers(directory, pids):
     """What is left of a guest: live PIDs, processes naming or holding a file below directory,
     UNIX sockets below it, and the directory itself. One line each."""
-    found = [f"process {p} ({_cmdline(p)})" for p in pids if _alive(p)]
+    found = [f"process {p} ({_cmdline(p)})" for p in pids if check.alive(p)]
     if not directory:
         return found
     for proc in pathlib.Path("/proc").glob("[0-9]*"):
@@ -258,34 +244,6 @@ def _cmdline(pid):
         return ""
 
 
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child of ours counts as gone.
-    try:
-        return pathlib.Path(f"/proc/{pid}/stat").read_text().split(") ")[-1][0] != "Z"
-    except OSError:
-        return False
-
-
-def _signal(pid, sig):
-    try:
-        os.kill(pid, sig)
-    except ProcessLookupError:
-        pass
-
-
-def _wait_for(condition, seconds):
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 if __name__ == "__main__":

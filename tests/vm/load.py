@@ -15,8 +15,8 @@ import sys
 import time
 
 import guest as guest_mod
+import check  # pylint: disable=wrong-import-order
 
-check = guest_mod.check
 ROOT = guest_mod.ROOT
 
 # The fields of burst_harness's "copy K:" line before its optional line="..." and stderr="...".
@@ -196,11 +196,6 @@ def pgrep(pattern):
     return sorted(found)
 
 
-def alive(pid):
-    """True while PID exists (a zombie counts as gone)."""
-    return bool(pid) and guest_mod._alive(pid)  # pylint: disable=protected-access
-
-
 def fds(pid):
     """How many fds PID has open (0 when it is gone)."""
     try:
@@ -253,34 +248,11 @@ def loadavg():
     return " ".join(pathlib.Path("/proc/loadavg").read_text().split()[:3])
 
 
-def now_ms():
-    """A monotonic clock in ms."""
-    return time.monotonic_ns() // 1_000_000
-
-
 def ms_since(t0):
-    """ms elapsed since now_ms() returned t0."""
-    return now_ms() - t0
+    """ms elapsed since check.now_ms() returned t0."""
+    return check.now_ms() - t0
 
 
-def wait_for(condition, seconds, step=0.05):
-    """Polls condition() every STEP seconds for up to SECONDS; True once it held."""
-    deadline = time.monotonic() + seconds
-    while True:
-        if condition():
-            return True
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(step)
-
-
-def kill(pid, sig):
-    """Sends SIG to PID; nothing when PID is None or gone."""
-    if pid:
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
 
 
 def first_line_with(path, needle):

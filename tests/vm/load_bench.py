@@ -44,6 +44,7 @@ import load
 from load import loadavg, percentiles
 
 import guest as guest_mod
+import check  # pylint: disable=wrong-import-order
 
 USAGE = "--binary=SSH_PROXY --harness=BURST_HARNESS [--no-bursts] [--no-soak] [--no-systemd]"
 
@@ -180,7 +181,7 @@ class Bench:
             probes += [c.raw for c in self.load.burst(1, 22, ["--timeout=30"]).copies[:1]]
             t = int(time.time()) - start
             if t >= following:
-                if load.alive(vp):
+                if check.alive(vp):
                     timeline.append(f"{t} {load.fds(vp)} {load.rss_kb(vp)} {load.rss_kb(qp)} "
                                     f"{loadavg()}")
                 else:

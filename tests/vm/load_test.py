@@ -27,11 +27,10 @@ import tempfile
 import time
 
 import load
-from load import alive, fds, fd_targets, ms_since, now_ms, pgrep
+from load import fds, fd_targets, ms_since, pgrep
 
 import guest as guest_mod
-
-check = load.check
+import check  # pylint: disable=wrong-import-order
 
 SCENARIOS = (
     "load_boot_guest", "burst_16_all_get_an_fd", "nothing_listening_decided_under_100ms",
@@ -123,7 +122,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
 
     def boot(self, label):
         """A fresh minimal guest; on failure every scenario left fails and the run ends."""
-        t0 = now_ms()
+        t0 = check.now_ms()
         self.vm = guest_mod.Guest(self.bin, "minimal")
         if not self.vm.start():
             self.checks.fail_rest(f"guest {label} did not boot (see the vm: lines above)")
@@ -197,14 +196,14 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         if how == "qmp":
             self.load.qmp('{"execute":"stop"}')
         else:
-            load.kill(self.load.qemu_pid(), signal.SIGSTOP)
+            check.send_signal(self.load.qemu_pid(), signal.SIGSTOP)
 
     def resume(self, how):
         """Resumes what pause(HOW) paused."""
         if how == "qmp":
             self.load.qmp('{"execute":"cont"}')
         else:
-            load.kill(self.load.qemu_pid(), signal.SIGCONT)
+            check.send_signal(self.load.qemu_pid(), signal.SIGCONT)
 
     def start_relay(self):
         """ssh relaying 100 MiB from the guest through ssh-proxy -v (ProxyUseFdpass no), in the
@@ -240,8 +239,8 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
     @staticmethod
     def wait_gone(pid):
         """Waits up to 5 s for PID to end; (gone, ms waited)."""
-        t0 = now_ms()
-        gone = load.wait_for(lambda: not alive(pid), 5, 0.05)
+        t0 = check.now_ms()
+        gone = check.wait_for(lambda: not check.alive(pid), 5, 0.05)
         return gone, ms_since(t0)
 
     # --- the scenarios ------------------------------------------------------------------------
@@ -257,7 +256,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         return self.checks.summary()
 
     def scenarios(self):
-        t_all = now_ms()
+        t_all = check.now_ms()
         self.guest_a()
         self.guest_b()
         self.stale_path()
@@ -287,7 +286,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         self.backlog_overflow()
         self.sshd_restarted()
         self.reboot_during_relay()
-        t0 = now_ms()
+        t0 = check.now_ms()
         self.pause_waiting("qmp", "pause_waiting_for_ok_exit_75")
         self.next_connection("qmp", "pause_then_next_connection")
         cost("pause", t0)
@@ -296,7 +295,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
     def burst_16(self, mux_base):
         """A burst of 16 against the guest's listener (socat, backlog 128): every copy gets an fd
         and the guest's sshd banner; afterwards the multiplexer is back to its fds before it."""
-        t0 = now_ms()
+        t0 = check.now_ms()
         b = self.load.burst(16, 22, ["--read-line", "--timeout=60"])
         banners = b.count(r'line="SSH-2.0-')
         bad_rc = b.count(r"^copy .*rc=[1-9]")
@@ -316,7 +315,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         waiting for --timeout. 10 one at a time (each under 100 ms: the figure the issue asks for;
         on this shared 2-core machine one slow spawn may exceed it, so the median must be under
         100 ms and every one under 1 s), then 16 at once."""
-        t0 = now_ms()
+        t0 = check.now_ms()
         times, bad = [], ""
         want = (f'stderr="ssh-proxy: cannot connect to {self.target} port 2222: nothing listening '
                 "on guest port 2222")
@@ -345,7 +344,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         exactly as a port with nothing listening: those exit 69 at once, and the message names the
         backlog as the other likely cause. Every other copy gets an fd."""
         name = "backlog_overflow_names_the_backlog"
-        t0 = now_ms()
+        t0 = check.now_ms()
         if self.load.guest_listener(2201, 1):
             b = self.load.burst(16, 2201, ["--timeout=60"])
             refused = [c for c in b.copies if c.rc == 69 and c.fd == "none"]
@@ -368,7 +367,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         """The guest's sshd restarted between two connections: a control listener on 2200; port
         22's listener stopped (ssh-proxy: 69 at once, ssh: 255), started again (the next ssh logs
         in)."""
-        t0 = now_ms()
+        t0 = check.now_ms()
         ok = False
         if not self.load.guest_listener(2200, 128):
             why = "could not start a control listener on guest port 2200"
@@ -409,7 +408,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         ends its ssh-proxy. vhost-device-vsock keeps the relay's connection open across the
         guest's reset (it sends no reset to the host side), so the relay does not end by itself:
         ssh's keepalives or the user end it."""
-        t0 = now_ms()
+        t0 = check.now_ms()
         boot_id = self.boot_id().out.rstrip("\n")
         self.load.qmp('{"execute":"set-action","arguments":{"reboot":"reset"}}')
         relay, proxy = self.start_relay()
@@ -422,8 +421,8 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         before = readies()
         self.vm.gssh("setsid sh -c 'sleep 0.2; echo b >/proc/sysrq-trigger' </dev/null "
                      ">/dev/null 2>&1 &")
-        t_reboot = now_ms()
-        load.wait_for(lambda: readies() > before, 120, 0.1)
+        t_reboot = check.now_ms()
+        check.wait_for(lambda: readies() > before, 120, 0.1)
         reboot_ms = ms_since(t_reboot)
         cpu_during = load.cpu_ms(proxy) if proxy else None
         fdmsg = fds_ok(proxy, 8)
@@ -439,7 +438,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         # The user gives up on the stuck session (as ^C would): ssh goes, and takes its ssh-proxy
         # along.
         kids = load.children(relay.pid)
-        load.kill(kids[0] if kids else relay.pid, signal.SIGTERM)
+        check.send_signal(kids[0] if kids else relay.pid, signal.SIGTERM)
         gone, gone_ms = self.wait_gone(proxy)
         relay.wait(timeout=310)
         rerr = "".join(f"{line}|" for line in self.relay_stderr())
@@ -488,7 +487,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         the client that gave up (src/vsock_conn.rs, BrokenPipe) and answers nothing more."""
         status = re.search(r'"status": "[a-z-]*"', self.load.qmp('{"execute":"query-status"}'))
         status = status.group(0) if status else ""
-        t1 = now_ms()
+        t1 = check.now_ms()
         all75 = True
         probe = ""
         for _ in range(3):
@@ -537,8 +536,8 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         time.sleep(1)
         fdmsg = fds_ok(self.proxy_child(one.pid))
         pid = self.load.qemu_pid() if victim == "qemu" else self.load.vhost_pid()
-        load.kill(pid, signal.SIGKILL)
-        t_kill = now_ms()
+        check.send_signal(pid, signal.SIGKILL)
+        t_kill = check.now_ms()
         c = self.one_wait(one)
         return c, ms_since(t_kill), fdmsg
 
@@ -546,7 +545,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         """Guest B: a pause shorter than --timeout; QEMU killed (SIGKILL) while ssh-proxy waits
         for OK. The multiplexer's socket is also reached through a stable name of our own
         (WORK/vm.sock, a hard link: the way a VMM manager publishes one path per VM)."""
-        t0 = now_ms()
+        t0 = check.now_ms()
         self.boot("B")
         os.link(self.vm.mux, self.stable)
         self.id_b = self.boot_id(f"vsock-mux{self.stable}").out.rstrip("\n")
@@ -556,7 +555,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         # connection over once the guest runs again. SIGSTOP, not QMP stop: a CONNECT that arrives
         # during QMP stop is never answered by vhost-device-vsock 0.3.0 (pause_then_next_connection
         # shows that one).
-        t0 = now_ms()
+        t0 = check.now_ms()
         self.pause("sigstop")
         one = self.one_proxy("--timeout=10s", self.target, "22")
         time.sleep(1.5)
@@ -574,11 +573,11 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
             f"[{c.raw}] {fdmsg}; next ssh [{out}] {r.err[:300]}")
         cost("short pause", t0)
 
-        t0 = now_ms()
+        t0 = check.now_ms()
         vhost = self.load.vhost_pid()
         c, after_kill, fdmsg = self.killed_while_waiting("qemu")
         time.sleep(0.5)
-        vhost_alive = "still running" if alive(vhost) else "exited"
+        vhost_alive = "still running" if check.alive(vhost) else "exited"
         # What the next one gets from the multiplexer left without its VMM (69 at once, whether
         # it resets the connection before or after the CONNECT line).
         after = self.load.burst(1, 22, ["--timeout=15"]).first()
@@ -603,7 +602,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
 
     def stale_path(self):
         """The VMM is gone but its socket's name remains: nothing accepts there, at once (69)."""
-        t0 = now_ms()
+        t0 = check.now_ms()
         c = self.load.burst(1, 22, ["--timeout=30"], no_vsock=self.no_vsock,
                             target=f"vsock-mux{self.stable}").first()
         print(f"  (stale name: {c.raw[:260]})", flush=True)
@@ -618,7 +617,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         """Guest C, a new VMM instance, takes the name over (an atomic rename, as a VMM manager
         would): the next connection through the same name reaches the new guest (another
         boot_id). Then vhost-device-vsock killed (SIGKILL) while ssh-proxy waits for OK."""
-        t0 = now_ms()
+        t0 = check.now_ms()
         self.boot("C")
         os.link(self.vm.mux, f"{self.work}/vm.sock.new")
         os.replace(f"{self.work}/vm.sock.new", self.stable)
@@ -630,7 +629,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
             f"boot_id through {self.stable}: B [{self.id_b}], C [{id_c}] {r.err[:300]}")
         cost("path replaced", t0)
 
-        t0 = now_ms()
+        t0 = check.now_ms()
         c, after_kill, fdmsg = self.killed_while_waiting("vhost")
         after = self.load.burst(1, 22, ["--timeout=15"]).first()
         print(f"  (vhost-device-vsock killed: ssh-proxy exit {text(c.rc)}, {after_kill} ms after "
@@ -650,12 +649,12 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
 
     def guest_d(self):
         """Guest D: vhost-device-vsock killed (SIGKILL) in the middle of a relay of 100 MiB."""
-        t0 = now_ms()
+        t0 = check.now_ms()
         self.boot("D")
         relay, proxy = self.start_relay()
         fdmsg = fds_ok(proxy, 8)
-        load.kill(self.load.vhost_pid(), signal.SIGKILL)
-        t_kill = now_ms()
+        check.send_signal(self.load.vhost_pid(), signal.SIGKILL)
+        t_kill = check.now_ms()
         ssh_rc = relay.wait(timeout=310)
         end_ms = ms_since(t_kill)
         gone, waited = self.wait_gone(proxy)
@@ -705,7 +704,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         """Guest E: SIGSTOP to qemu while ssh-proxy waits for OK: 75 at --timeout; then SIGCONT
         and the next one. Last: vhost-device-vsock 0.3.0's vring thread may panic here, and the
         process then exits at the next vhost-user request, which would spoil any case after it."""
-        t0 = now_ms()
+        t0 = check.now_ms()
         self.boot("E")
         self.pause_waiting("sigstop", "sigstop_waiting_for_ok_exit_75")
         self.next_connection("sigstop", "sigstop_then_next_connection")

@@ -26,7 +26,7 @@ import load
 
 import guest as guest_mod
 
-check = guest_mod.check
+import check  # pylint: disable=wrong-import-order
 USAGE = "--binary=SSH_PROXY --harness=FDPASS_HARNESS"
 
 # Without ssh-proxy: socat connects, a shell writes "CONNECT 22", strips the 6-byte "OK 22" reply

@@ -224,7 +224,7 @@ def killed_during_boot(t):
         t.fail(name, f"dir [{directory}] pids [{' '.join(map(str, pids))}] rc={rc} "
                      f"left [{chr(10).join(left)}]")
         # Do not leave them behind ourselves.
-        guest_mod.stop_pids(pids, grace_s=0)
+        check.stop_pids(pids, grace_s=0)
         if directory:
             subprocess.run(["rm", "-rf", "--", directory], check=False)
 
