@@ -15,11 +15,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 root="$PWD"
+# shellcheck source=tools/lib.sh
+source tools/lib.sh
 seconds="${1:-${AFL_SECONDS:-60}}"
-if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
-  echo "usage: tools/fuzz-afl.sh [SECONDS]" >&2
-  exit 2
-fi
+seconds_arg "tools/fuzz-afl.sh [SECONDS]" "$seconds"
 read -r -a targets <<<"${FUZZ_AFL_TARGETS:-address_fuzzer mux_reply_fuzzer}"
 # afl-fuzz warns about every unknown AFL_* variable.
 unset AFL_SECONDS

@@ -4,12 +4,16 @@
 #
 # lib.sh: what the shell scripts would otherwise each write again. Sourced (it runs nothing):
 #   - by the plumbing scripts that print timed steps and stop on the first failure
-#     (tools/bzlmod-check.sh, tests/deb/deb_test.sh): log, step, die, host_tools, copy_work_tree,
-#     chroot_run, fresh_chroot, mount_tracked and unmount_all;
+#     (tools/bzlmod-check.sh, tests/deb/deb_test.sh): log, step, die, host_tools, copy_work_tree
+#     (also tools/build-deb.sh), chroot_run, fresh_chroot, mount_tracked and unmount_all;
+#   - by the scripts that take a duration (tools/fuzz.sh, tools/fuzz-afl.sh): seconds_arg;
 #   - by the fixtures that start daemons (tests/e2e/sshd_fixture.sh, tests/vm/vm.sh): stop_pids.
 # A Bazel target that sources it depends on //tools:lib. It defines only the functions below and
 # the variables LOG_NAME, STARTED, STEP_STARTED and MOUNTS.
 
+# Sourcing it again (a script and a fixture it sources) changes nothing.
+[[ -z ${SSH_PROXY_LIB_SH:-} ]] || return 0
+SSH_PROXY_LIB_SH=1
 # The prefix of log's lines; the sourcing script sets it.
 LOG_NAME=${LOG_NAME:-${0##*/}}
 STARTED=$SECONDS
@@ -100,6 +104,14 @@ unmount_all() {
     umount "${MOUNTS[i]}" 2>/dev/null || umount -l "${MOUNTS[i]}" 2>/dev/null
   done
   MOUNTS=()
+}
+
+# seconds_arg USAGE VALUE: returns if VALUE is a whole number of seconds above 0; otherwise prints
+# "usage: USAGE" on stderr and exits 2.
+seconds_arg() {
+  [[ $2 =~ ^[1-9][0-9]*$ ]] && return 0
+  echo "usage: $1" >&2
+  exit 2
 }
 
 # stop_pids SECONDS PID...: sends SIGTERM to each PID, waits up to SECONDS (bounded, in 10 ms
