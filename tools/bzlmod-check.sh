@@ -37,7 +37,7 @@ sid=${SID_ROOT:-/var/tmp/ssh-proxy-sid}
 mirror=${SID_MIRROR:-http://deb.debian.org/debian}
 read -ra tests <<<"${BZLMOD_TESTS:-//...}"
 read -ra extra <<<"${BAZEL7_OPTIONS:-}"
-LOG_NAME=bzlmod-check
+LOG_NAME="bzlmod-check"
 # shellcheck source=tools/lib.sh
 source "$here/lib.sh"
 # Packages inside the chroot: debian/control's Build-Depends (tools/build-depends.sh; in sid they

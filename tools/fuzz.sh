@@ -20,8 +20,7 @@ cd "$(dirname "$0")/.." || exit 1
 root="$PWD"
 # shellcheck source=tools/lib.sh
 source tools/lib.sh
-seconds="${1:-${FUZZ_SECONDS:-60}}"
-seconds_arg "tools/fuzz.sh [SECONDS]" "$seconds"
+seconds=$(seconds_arg "tools/fuzz.sh [SECONDS]" "${1:-${FUZZ_SECONDS:-60}}") || exit 2
 bazel_cmd=("${BAZEL:-bazel}")
 [[ -n "${BAZEL_OUTPUT_BASE:-}" ]] && bazel_cmd+=("--output_base=$BAZEL_OUTPUT_BASE")
 

@@ -106,12 +106,15 @@ unmount_all() {
   MOUNTS=()
 }
 
-# seconds_arg USAGE VALUE: returns if VALUE is a whole number of seconds above 0; otherwise prints
-# "usage: USAGE" on stderr and exits 2.
+# seconds_arg USAGE VALUE: prints VALUE if it is a whole number of seconds above 0; otherwise prints
+# "usage: USAGE" on stderr and returns 2 (callers: seconds=$(seconds_arg ...) || exit 2).
 seconds_arg() {
-  [[ $2 =~ ^[1-9][0-9]*$ ]] && return 0
-  echo "usage: $1" >&2
-  exit 2
+  if [[ $2 =~ ^[1-9][0-9]*$ ]]; then
+    echo "$2"
+  else
+    echo "usage: $1" >&2
+    return 2
+  fi
 }
 
 # stop_pids SECONDS PID...: sends SIGTERM to each PID, waits up to SECONDS (bounded, in 10 ms
