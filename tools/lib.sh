@@ -117,17 +117,19 @@ seconds_arg() {
   fi
 }
 
-# stop_pids SECONDS PID...: sends SIGTERM to each PID, waits up to SECONDS (bounded, in 10 ms
-# steps) for all of them to exit, then sends SIGKILL to what is left and reaps those that are the
-# shell's children. Always returns 0; a PID that is already gone is no error.
+# stop_pids SECONDS PID...: sends SIGTERM to each PID, waits until all of them have exited or
+# SECONDS of wall-clock time have passed (polling every 10 ms), then sends SIGKILL to what is left
+# and reaps those that are the shell's children. Always returns 0; a PID already gone is no error.
 stop_pids() {
-  local seconds=$1 pid i
+  local seconds=$1 pid
   shift
   (($# > 0)) || return 0
   kill -TERM "$@" 2>/dev/null || true
-  for ((i = 0; i < seconds * 100; i++)); do
-    # kill -0 succeeds while at least one of them is alive.
-    kill -0 "$@" 2>/dev/null || break
+  # Microseconds since the epoch (EPOCHREALTIME's decimal point depends on the locale): a bound in
+  # real time, which a count of `sleep 0.01` is not on a loaded machine (each sleep is a fork).
+  local deadline=$((${EPOCHREALTIME/[.,]/} + seconds * 1000000))
+  # kill -0 succeeds while at least one of them is alive.
+  while kill -0 "$@" 2>/dev/null && ((${EPOCHREALTIME/[.,]/} < deadline)); do
     sleep 0.01
   done
   kill -KILL "$@" 2>/dev/null || true
