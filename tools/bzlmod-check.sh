@@ -28,7 +28,7 @@
 #   SID_REBUILD=1     delete and rebuild the chroot first
 #   BZLMOD_TESTS      the target patterns `bazel test` runs in the copy of this repository
 #                     (default //...; e.g. "-- //... -//tests/e2e:e2e_test")
-#   BAZEL7_OPTIONS    more options for every bazel command in the chroot
+#   BAZEL7_OPTIONS    more options for each `bazel build` and `bazel test` in the chroot
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -110,14 +110,16 @@ rm -rf -- "${sid:?}$work"
 mkdir -p "$sid$work"
 copy_work_tree "$root" "$sid$work"
 
-# bazel7 DIR COMMAND ARGS...: bazel in DIR inside the chroot, bzlmod only, its own output root.
+# bazel7 DIR COMMAND ARGS...: bazel in DIR inside the chroot, bzlmod only, its own output root;
+# build and test also get $BAZEL7_OPTIONS.
 bazel7() {
-  local dir=$1 cmd=$2
+  local dir=$1 cmd=$2 more=()
   shift 2
+  [[ $cmd != build && $cmd != test ]] || more=("${extra[@]}")
   in_sid /bin/sh -c 'cd "$1" && shift && exec "$@"' sh "$dir" \
     bazel --output_user_root=/root/.cache/bazel-bzlmod "$cmd" \
     --noenable_workspace --enable_bzlmod --lockfile_mode=off --color=no --curses=no \
-    "${extra[@]}" "$@"
+    "${more[@]}" "$@"
 }
 # Bazel servers to stop on the way out, so that the mounts can go.
 servers=()
