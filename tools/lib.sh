@@ -7,7 +7,8 @@
 #     (tools/bzlmod-check.sh, tests/deb/deb_test.sh): log, step, die, host_tools, copy_work_tree
 #     (also tools/build-deb.sh), chroot_run, fresh_chroot, mount_tracked and unmount_all;
 #   - by the scripts that take a duration (tools/fuzz.sh, tools/fuzz-afl.sh): seconds_arg;
-#   - by the fixtures that start daemons (tests/e2e/sshd_fixture.sh, tests/vm/vm.sh): stop_pids.
+#   - by the fixtures that start daemons (tests/e2e/sshd_fixture.sh, tests/vm/vm.sh): stop_pids
+#     and remove_dir.
 # A Bazel target that sources it depends on //tools:lib. It defines only the functions below and
 # the variables LOG_NAME, STARTED, STEP_STARTED and MOUNTS.
 
@@ -137,4 +138,15 @@ stop_pids() {
     wait "$pid" 2>/dev/null || true
   done
   return 0
+}
+
+# remove_dir DIR KEEP NAME: removes the directory DIR (nothing when DIR is empty or absent), unless
+# KEEP is 1 (for debugging): then it prints "NAME: kept DIR" on stderr instead. Returns 0.
+remove_dir() {
+  [[ -n $1 && -d $1 ]] || return 0
+  if [[ $2 == 1 ]]; then
+    echo "$3: kept $1" >&2
+  else
+    rm -rf -- "$1"
+  fi
 }

@@ -33,7 +33,7 @@
 # log NAME.log), fixture_ssh ARGS (ssh -F ssh_config, time-bounded), fixture_scp ARGS,
 # fixture_stop. All waits are bounded.
 
-# stop_pids.
+# stop_pids and remove_dir.
 # shellcheck source=tools/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../tools/lib.sh"
 
@@ -223,12 +223,6 @@ fixture_scp() {
 fixture_stop() {
   stop_pids 3 "${FIXTURE_PIDS[@]}"
   FIXTURE_PIDS=()
-  if [[ -n $FIXTURE_DIR && -d $FIXTURE_DIR ]]; then
-    if [[ ${FIXTURE_KEEP:-0} == 1 ]]; then
-      fixture_log "kept $FIXTURE_DIR"
-    else
-      rm -rf -- "$FIXTURE_DIR"
-    fi
-  fi
+  remove_dir "$FIXTURE_DIR" "${FIXTURE_KEEP:-0}" fixture
   FIXTURE_DIR=""
 }
