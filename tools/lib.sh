@@ -7,8 +7,8 @@
 #     (tools/bzlmod-check.sh, tests/deb/deb_test.sh): log, step, die, host_tools, copy_work_tree
 #     (also tools/build-deb.sh), chroot_run, fresh_chroot, mount_tracked and unmount_all;
 #   - by the scripts that take a duration (tools/fuzz.sh, tools/fuzz-afl.sh): seconds_arg;
-#   - by the fixtures that start daemons (tests/e2e/sshd_fixture.sh, tests/vm/vm.sh): stop_pids
-#     and remove_dir.
+#   - by the fixtures that start daemons and write an ssh_config (tests/e2e/sshd_fixture.sh,
+#     tests/vm/vm.sh): stop_pids, remove_dir and ssh_isolated_options.
 # A Bazel target that sources it depends on //tools:lib. It defines only the functions below and
 # the variables LOG_NAME, STARTED, STEP_STARTED and MOUNTS.
 
@@ -138,6 +138,13 @@ stop_pids() {
     wait "$pid" 2>/dev/null || true
   done
   return 0
+}
+
+# ssh_isolated_options: the ssh_config lines (indented for a Host section) that keep a test's ssh
+# away from the user's agent, X11 display, forwardings, environment and shared connections.
+ssh_isolated_options() {
+  printf '  %s\n' "ControlMaster no" "ControlPath none" "ForwardAgent no" "ForwardX11 no" \
+    "ClearAllForwardings yes" "SendEnv -*"
 }
 
 # remove_dir DIR KEEP NAME: removes the directory DIR (nothing when DIR is empty or absent), unless

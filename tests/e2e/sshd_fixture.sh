@@ -33,7 +33,7 @@
 # log NAME.log), fixture_ssh ARGS (ssh -F ssh_config, time-bounded), fixture_scp ARGS,
 # fixture_stop. All waits are bounded.
 
-# stop_pids and remove_dir.
+# stop_pids, remove_dir and ssh_isolated_options.
 # shellcheck source=tools/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../tools/lib.sh"
 
@@ -179,12 +179,7 @@ Host *
   ConnectTimeout 10
   ServerAliveInterval 10
   ServerAliveCountMax 3
-  ControlMaster no
-  ControlPath none
-  ForwardAgent no
-  ForwardX11 no
-  ClearAllForwardings yes
-  SendEnv -*
+$(ssh_isolated_options)
 EOF
 
   "$UNIX_INETD" --listen="$FIXTURE_SSHD_SOCK" --ready="$d/sshd.ready" \
