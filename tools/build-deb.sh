@@ -44,6 +44,9 @@ if [[ $(id -u) == 0 ]]; then
 else
   cache=${SSH_PROXY_DEB_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/ssh-proxy-deb}
 fi
+# copy_work_tree. Its log and die are not the ones below (these print on stderr).
+# shellcheck source=tools/lib.sh
+source "$here/lib.sh"
 started=$SECONDS
 log() { echo "build-deb: [$((SECONDS - started))s] $*" >&2; }
 die() {
@@ -95,9 +98,7 @@ if [[ -d $tree ]]; then
 fi
 rm -f -- "$build"/ssh-proxy_* "$build"/ssh-proxy-dbgsym_*
 mkdir -p "$tree"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard |
-  while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done |
-  tar --null -T - -cf -) | tar -C "$tree" -xf -
+copy_work_tree "$root" "$tree"
 
 # --- 3. dpkg-buildpackage -------------------------------------------------------------------------
 mkdir -p "$out"

@@ -15,12 +15,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 root="$PWD"
-seconds="${1:-${AFL_SECONDS:-60}}"
-if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
-  echo "usage: tools/fuzz-afl.sh [SECONDS]" >&2
-  exit 2
-fi
 read -r -a targets <<<"${FUZZ_AFL_TARGETS:-address_fuzzer mux_reply_fuzzer}"
+# shellcheck source=tools/lib.sh
+source tools/lib.sh
+seconds=$(seconds_arg "tools/fuzz-afl.sh [SECONDS]" "${1:-${AFL_SECONDS:-60}}") || exit 2
 # afl-fuzz warns about every unknown AFL_* variable.
 unset AFL_SECONDS
 for tool in afl-clang-fast++ afl-fuzz; do

@@ -18,12 +18,9 @@
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 root="$PWD"
-
-seconds="${1:-${FUZZ_SECONDS:-60}}"
-if ! [[ "$seconds" =~ ^[1-9][0-9]*$ ]]; then
-  echo "usage: tools/fuzz.sh [SECONDS]" >&2
-  exit 2
-fi
+# shellcheck source=tools/lib.sh
+source tools/lib.sh
+seconds=$(seconds_arg "tools/fuzz.sh [SECONDS]" "${1:-${FUZZ_SECONDS:-60}}") || exit 2
 bazel_cmd=("${BAZEL:-bazel}")
 [[ -n "${BAZEL_OUTPUT_BASE:-}" ]] && bazel_cmd+=("--output_base=$BAZEL_OUTPUT_BASE")
 

@@ -90,29 +90,28 @@ run() {
   ((dry_run)) || "$@"
 }
 
+# uninstall_one PATH WHY CHECK...: removes $destdir$PATH if `CHECK... FILE` says it is ours, and
+# dies with "FILE WHY; not removing it" if it does not; a missing file is only reported.
+uninstall_one() {
+  local f=$destdir$1 why=$2
+  shift 2
+  if [[ ! -e $f ]]; then
+    echo "  (no $f)"
+    return 0
+  fi
+  "$@" "$f" || die "$f $why; not removing it"
+  run rm -f -- "$f"
+}
+says_ssh_proxy() {
+  local version
+  version=$("$1" --version 2>/dev/null) || true
+  [[ $version == "ssh-proxy "* ]]
+}
+
 if [[ $action == uninstall ]]; then
-  f=$destdir$conf_path
-  if [[ -e $f ]]; then
-    grep -qxF "$marker" "$f" || die "$f was not written by tools/install.sh; not removing it"
-    run rm -f -- "$f"
-  else
-    echo "  (no $f)"
-  fi
-  f=$destdir$bin_path
-  if [[ -e $f ]]; then
-    version=$("$f" --version 2>/dev/null) || true
-    [[ $version == "ssh-proxy "* ]] || die "$f does not say it is ssh-proxy; not removing it"
-    run rm -f -- "$f"
-  else
-    echo "  (no $f)"
-  fi
-  f=$destdir$man_path
-  if [[ -e $f ]]; then
-    grep -q '^\.Dt SSH-PROXY 1' "$f" || die "$f is not ssh-proxy's man page; not removing it"
-    run rm -f -- "$f"
-  else
-    echo "  (no $f)"
-  fi
+  uninstall_one "$conf_path" "was not written by tools/install.sh" grep -qxF "$marker"
+  uninstall_one "$bin_path" "does not say it is ssh-proxy" says_ssh_proxy
+  uninstall_one "$man_path" "is not ssh-proxy's man page" grep -q '^\.Dt SSH-PROXY 1'
   echo "uninstalled ssh-proxy from ${destdir:-/} (directories are left in place)"
   exit 0
 fi

@@ -58,29 +58,20 @@ if (($# != 0)); then
   echo "usage: $0 (no arguments; see the comment at its top)" >&2
   exit 2
 fi
+LOG_NAME="deb-test"
+# shellcheck source=tools/lib.sh
+source "$root/tools/lib.sh"
 
-started=$SECONDS
-step_start=$SECONDS
-log() { echo "deb-test: $*"; }
-step() {
-  log "[$((SECONDS - started))s] $*"
-  step_start=$SECONDS
-}
-fail() {
-  log "FAIL ($*) after $((SECONDS - started))s"
-  exit 1
-}
-
-[[ $(id -u) == 0 ]] || fail "needs root for debootstrap, mount, chroot and unshare"
+[[ $(id -u) == 0 ]] || die "needs root for debootstrap, mount, chroot and unshare"
 case "$cache/" in
-  "$root"/*) fail "the cache $cache must not be inside the repository" ;;
+  "$root"/*) die "the cache $cache must not be inside the repository" ;;
 esac
-mkdir -p "$cache" || fail "cannot create $cache"
+mkdir -p "$cache" || die "cannot create $cache"
 # One run at a time per cache (the chroot, the overlays and the package cache are shared). Commands
 # that may leave a daemon behind (the Bazel server) run with fd 9 closed, so that no daemon holds
 # the lock.
 exec 9>"$cache/deb-test.lock"
-flock -w 1800 9 || fail "another deb-test holds $cache/deb-test.lock"
+flock -w 1800 9 || die "another deb-test holds $cache/deb-test.lock"
 
 base=$cache/bookworm-buildd
 archives=$cache/apt-archives
@@ -89,7 +80,6 @@ run=$cache/run
 logs=$cache/logs
 rm -rf -- "$logs"
 mkdir -p "$logs"
-mounts=()
 
 # kill_chroot_processes DIR: kills (by PID) whatever still runs with its root at or below DIR.
 kill_chroot_processes() {
@@ -101,12 +91,8 @@ kill_chroot_processes() {
   return 0
 }
 cleanup() {
-  local i
   kill_chroot_processes "$run"
-  for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
-    umount "${mounts[i]}" 2>/dev/null || umount -l "${mounts[i]}"
-  done
-  mounts=()
+  unmount_all
   [[ -d $run ]] && rm -rf --one-file-system -- "$run"
 }
 trap cleanup EXIT
@@ -119,24 +105,14 @@ trap 'exit 143' TERM
 # a throwaway system need not survive a crash, and apt runs twice as fast.
 overlay() {
   local d=$run/$1 lower=${2:-$base}
-  mkdir -p "$d/upper" "$d/work" "$d/root" || fail "cannot create $d"
-  mount -t overlay overlay -o "lowerdir=$lower,upperdir=$d/upper,workdir=$d/work" "$d/root" ||
-    fail "cannot mount an overlay at $d/root"
-  mounts+=("$d/root")
+  mkdir -p "$d/upper" "$d/work" "$d/root" || die "cannot create $d"
+  mount_tracked -t overlay overlay -o "lowerdir=$lower,upperdir=$d/upper,workdir=$d/work" \
+    "$d/root" || die "cannot mount an overlay at $d/root"
   [[ -e $d/root/etc/dpkg/dpkg.cfg.d/deb-test-unsafe-io ]] ||
     echo force-unsafe-io >"$d/root/etc/dpkg/dpkg.cfg.d/deb-test-unsafe-io"
   if [[ ${3:-} == proc ]]; then
-    mount -t proc proc "$d/root/proc" || fail "cannot mount /proc in $d/root"
-    mounts+=("$d/root/proc")
+    mount_tracked -t proc proc "$d/root/proc" || die "cannot mount /proc in $d/root"
   fi
-}
-
-# in_root DIR CMD...: CMD in the chroot DIR as root, with a clean environment.
-in_root() {
-  local dir=$1
-  shift
-  chroot "$dir" /usr/bin/env -i HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 \
-    TERM=dumb DEBIAN_FRONTEND=noninteractive "$@"
 }
 
 # apt_cached DIR ARGS...: apt-get -y ARGS in the chroot DIR, with the packages kept from earlier
@@ -146,7 +122,7 @@ apt_cached() {
   shift
   find "$archives" -maxdepth 1 -name '*.deb' -exec cp -t "$dir/var/cache/apt/archives/" {} + ||
     return 1
-  in_root "$dir" apt-get -o DPkg::Lock::Timeout=60 -y -q --no-install-recommends "$@" \
+  chroot_run "$dir" apt-get -o DPkg::Lock::Timeout=60 -y -q --no-install-recommends "$@" \
     </dev/null >>"$logs/apt.log" 2>&1
   local rc=$?
   find "$dir/var/cache/apt/archives" -maxdepth 1 -name '*.deb' -exec cp -n -t "$archives/" {} +
@@ -154,15 +130,7 @@ apt_cached() {
 }
 
 # --- 0. tools on the host -------------------------------------------------------------------------
-need=()
-for tool in debootstrap:debootstrap dpkg-source:dpkg-dev lintian:lintian autopkgtest:autopkgtest; do
-  command -v "${tool%%:*}" >/dev/null || need+=("${tool#*:}")
-done
-if ((${#need[@]} > 0)); then
-  step "installing ${need[*]} on the host"
-  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq \
-    --no-install-recommends "${need[@]}" </dev/null >/dev/null || fail "cannot install ${need[*]}"
-fi
+host_tools debootstrap:debootstrap dpkg-source:dpkg-dev lintian:lintian autopkgtest:autopkgtest
 command -v diffoscope >/dev/null ||
   log "diffoscope is not installed: a difference between the two builds is shown by cmp only"
 
@@ -170,20 +138,13 @@ command -v diffoscope >/dev/null ||
 stamp=$base/.ssh-proxy-deb-test-ready
 want_stamp="bookworm buildd"
 if [[ ${DEB_TEST_REBUILD:-0} == 1 || ! -f $stamp || $(<"$stamp") != "$want_stamp" ]]; then
-  if [[ -d $base ]]; then
-    step "removing the old chroot $base"
-    grep -qF " $base/" /proc/mounts && fail "something is mounted below $base: unmount it first"
-    rm -rf --one-file-system -- "$base"
-  fi
-  step "debootstrap --variant=buildd bookworm $base"
-  debootstrap --variant=buildd bookworm "$base" "$mirror" >"$cache/debootstrap.log" 2>&1 ||
-    fail "debootstrap failed; see $cache/debootstrap.log"
+  fresh_chroot "$base" buildd bookworm "$mirror"
   # No package script may start a service in the chroot.
   printf '#!/bin/sh\nexit 101\n' >"$base/usr/sbin/policy-rc.d"
   chmod 0755 "$base/usr/sbin/policy-rc.d"
   rm -f "$base"/var/cache/apt/archives/*.deb
   echo "$want_stamp" >"$stamp"
-  log "chroot ready in $((SECONDS - step_start))s ($(du -sh --one-file-system "$base" | cut -f1))"
+  log "chroot ready in $((SECONDS - STEP_STARTED))s ($(du -sh --one-file-system "$base" | cut -f1))"
 fi
 mkdir -p "$archives"
 
@@ -200,14 +161,12 @@ mkdir -p "$run"
 # --- 2. the source package ------------------------------------------------------------------------
 step "dpkg-source -b (a copy of the work tree)"
 mkdir -p "$run/src/ssh-proxy"
-(cd "$root" && git ls-files -z --cached --others --exclude-standard |
-  while IFS= read -r -d '' f; do [[ -e $f ]] && printf '%s\0' "$f"; done |
-  tar --null -T - -cf -) | tar -C "$run/src/ssh-proxy" -xf - || fail "cannot copy the work tree"
+copy_work_tree "$root" "$run/src/ssh-proxy" || die "cannot copy the work tree"
 (cd "$run/src" && dpkg-source -b ssh-proxy) >"$logs/dpkg-source.log" 2>&1 ||
-  fail "dpkg-source -b: $(tail -n 5 "$logs/dpkg-source.log")"
+  die "dpkg-source -b: $(tail -n 5 "$logs/dpkg-source.log")"
 version=$(cd "$run/src/ssh-proxy" && dpkg-parsechangelog -S Version)
 dsc=$run/src/ssh-proxy_$version.dsc
-[[ -f $dsc ]] || fail "dpkg-source made no $dsc"
+[[ -f $dsc ]] || die "dpkg-source made no $dsc"
 log "$(basename "$dsc") and $(cd "$run/src" && echo ssh-proxy_"$version".tar.*)"
 
 # --- 3. two builds in clean chroots ---------------------------------------------------------------
@@ -217,15 +176,15 @@ step "apt-get build-dep ./$(basename "$dsc") in a fresh overlay"
 overlay deps "$base" proc # openjdk's postinst runs java, which needs /proc.
 mkdir -p "$run/deps/root/srv/source"
 cp "$dsc" "${dsc%.dsc}".tar.* "$here/build_in_chroot.sh" "$run/deps/root/srv/source/" ||
-  fail "cannot copy the source package into $run/deps/root"
+  die "cannot copy the source package into $run/deps/root"
 apt_cached "$run/deps/root" build-dep "./srv/source/$(basename "$dsc")" ||
-  fail "apt-get build-dep in the chroot; see $logs/apt.log"
+  die "apt-get build-dep in the chroot; see $logs/apt.log"
 rm -f "$run/deps/root"/var/cache/apt/archives/*.deb
 kill_chroot_processes "$run/deps/root"
-umount "$run/deps/root/proc" || fail "cannot unmount $run/deps/root/proc"
-umount "$run/deps/root" || fail "cannot unmount $run/deps/root"
-mounts=("${mounts[@]:0:${#mounts[@]}-2}")
-log "build-dep took $((SECONDS - step_start))s"
+# Not lazily: the builds stack their overlays on its upper directory. These were the only mounts.
+umount "$run/deps/root/proc" "$run/deps/root" || die "cannot unmount $run/deps/root"
+MOUNTS=()
+log "build-dep took $((SECONDS - STEP_STARTED))s"
 
 # build NAME HOSTNAME DIR USER UID UMASK DEB_BUILD_OPTIONS [NAME=VALUE...]: builds the source
 # package in a fresh overlay $run/NAME over the build dependencies, under the command ${wrap[@]} if
@@ -248,12 +207,12 @@ build() {
   kill_chroot_processes "$r"
   if ((rc != 0)); then
     tail -n 40 "$logs/$name.log" | sed 's/^/    /'
-    fail "dpkg-buildpackage in $name (above)"
+    die "dpkg-buildpackage in $name (above)"
   fi
   mkdir -p "$run/$name.out"
   cp "$r$(dirname "$dir")"/*.deb "$r$(dirname "$dir")"/*.changes \
     "$r$(dirname "$dir")"/*.buildinfo "$run/$name.out/" ||
-    fail "build $name made no .deb"
+    die "build $name made no .deb"
   log "dpkg-buildpackage took $((SECONDS - t))s: $(cd "$run/$name.out" && echo *.deb)"
 }
 wrap=()
@@ -269,7 +228,7 @@ build build-b other-host.example /home/someone-else/a/much/longer/build/path/ssh
 step "the two builds: byte for byte"
 debs=$(cd "$run/build-a.out" && echo *.deb)
 [[ $debs == "$(cd "$run/build-b.out" && echo *.deb)" ]] ||
-  fail "build-a made [$debs], build-b [$(cd "$run/build-b.out" && echo *.deb)]"
+  die "build-a made [$debs], build-b [$(cd "$run/build-b.out" && echo *.deb)]"
 differ=()
 for d in $debs; do
   cmp "$run/build-a.out/$d" "$run/build-b.out/$d" || differ+=("$d")
@@ -280,11 +239,11 @@ if ((${#differ[@]} > 0)); then
       diffoscope --text - "$run/build-a.out/$d" "$run/build-b.out/$d" 2>&1 | head -n 80
     done
   fi
-  fail "not reproducible: ${differ[*]} differ between the two builds"
+  die "not reproducible: ${differ[*]} differ between the two builds"
 fi
 for d in $debs; do log "$d: $(stat -c %s "$run/build-a.out/$d") bytes, identical in both builds"; done
 deb=$run/build-a.out/ssh-proxy_${version}_$(dpkg-architecture -qDEB_HOST_ARCH).deb
-[[ -f $deb ]] || fail "no $(basename "$deb") among $debs"
+[[ -f $deb ]] || die "no $(basename "$deb") among $debs"
 # The packages and their build logs stay in CACHE/dist after the run, for a look or an install.
 rm -rf -- "$cache/dist"
 mkdir -p "$cache/dist"
@@ -296,34 +255,34 @@ step "lintian $(basename "$deb") $(cd "$run/build-a.out" && echo *.changes) $(ba
 cp "$dsc" "${dsc%.dsc}".tar.* "$run/build-a.out/"
 (cd "$run/build-a.out" && lintian --fail-on error,warning --display-info "$(basename "$deb")" \
   ./*.changes "$(basename "$dsc")") 2>&1 | sed 's/^/    /'
-((PIPESTATUS[0] == 0)) || fail "lintian reports errors or warnings (above)"
+((PIPESTATUS[0] == 0)) || die "lintian reports errors or warnings (above)"
 
 step "bazel build //tests/e2e:mux_emulator //tests/e2e:unix_inetd"
 (cd "$root" && bazel build //tests/e2e:mux_emulator //tests/e2e:unix_inetd) 9>&- 2>&1 |
   grep -E '^(ERROR|FAIL)' >&2
-bin_dir=$(cd "$root" && bazel info bazel-bin 2>/dev/null 9>&-) || fail "bazel info bazel-bin"
+bin_dir=$(cd "$root" && bazel info bazel-bin 2>/dev/null 9>&-) || die "bazel info bazel-bin"
 for b in mux_emulator unix_inetd; do
-  [[ -x $bin_dir/tests/e2e/$b ]] || fail "bazel did not build //tests/e2e:$b"
+  [[ -x $bin_dir/tests/e2e/$b ]] || die "bazel did not build //tests/e2e:$b"
 done
 
 # --- 5. a source install and the package: the same files ----------------------------------------
 # tools/install.sh (a source install) and the package install the same files: the package adds only
 # its copyright, changelog and lintian override, and gzips the man page, as Debian does.
 step "tools/install.sh --prefix=/usr and the package: the same files"
-dpkg-deb -x "$deb" "$run/deb" || fail "dpkg-deb -x $deb"
+dpkg-deb -x "$deb" "$run/deb" || die "dpkg-deb -x $deb"
 "$root/tools/install.sh" --binary="$run/deb/usr/libexec/ssh-proxy" --prefix=/usr \
-  --destdir="$run/source" >/dev/null || fail "tools/install.sh into $run/source"
+  --destdir="$run/source" >/dev/null || die "tools/install.sh into $run/source"
 source_files=$(cd "$run/source" && find . -type f | sed 's|/man1/ssh-proxy\.1$|&.gz|' | sort)
 deb_files=$(cd "$run/deb" && find . -type f ! -path './usr/share/doc/ssh-proxy/*' \
   ! -path './usr/share/lintian/overrides/*' | sort)
 [[ $source_files == "$deb_files" && -n $deb_files ]] ||
-  fail "install.sh installs [${source_files//$'\n'/ }], the package [${deb_files//$'\n'/ }]"
+  die "install.sh installs [${source_files//$'\n'/ }], the package [${deb_files//$'\n'/ }]"
 gzip -dc "$run/deb/usr/share/man/man1/ssh-proxy.1.gz" | cmp -s - "$root/doc/ssh-proxy.1" ||
-  fail "the package's man page is not doc/ssh-proxy.1"
+  die "the package's man page is not doc/ssh-proxy.1"
 f=etc/ssh/ssh_config.d/20-ssh-proxy.conf
 # The fragments differ only in their first line, which names who installed them.
 cmp -s <(tail -n +2 "$run/source/$f") <(tail -n +2 "$run/deb/$f") ||
-  fail "the package's fragment is not the one tools/install.sh writes: $(diff "$run/source/$f" "$run/deb/$f")"
+  die "the package's fragment is not the one tools/install.sh writes: $(diff "$run/source/$f" "$run/deb/$f")"
 log "both: ${deb_files//$'\n'/ }"
 
 # --- 6. install, use and purge, in a fresh overlay with OpenSSH -------------------------------------
@@ -331,24 +290,24 @@ step "overlay use: apt-get install openssh-client openssh-server"
 overlay use
 merged=$run/use/root
 apt_cached "$merged" install openssh-client openssh-server ||
-  fail "apt-get install openssh-client openssh-server; see $logs/apt.log"
+  die "apt-get install openssh-client openssh-server; see $logs/apt.log"
 # What the package's installation will change from here on, and nothing before it.
 upper_before=$(cd "$run/use/upper" && find . | sort)
 
 t=/opt/deb-test
 mkdir -p "$merged$t"
-cp "$deb" "$root/tests/check.sh" "$root/tests/e2e/sshd_fixture.sh" "$here/in_chroot.sh" \
-  "$root/tools/install.sh" \
-  "$root/doc/ssh-proxy.1" "$bin_dir/tests/e2e/mux_emulator" "$bin_dir/tests/e2e/unix_inetd" \
-  "$merged$t/" || fail "cannot copy the test's files into the chroot"
+{
+  (cd "$root" && cp --parents tests/check.sh tests/e2e/sshd_fixture.sh tests/deb/in_chroot.sh \
+    tools/lib.sh tools/install.sh doc/ssh-proxy.1 "$merged$t/") &&
+    cp "$deb" "$bin_dir/tests/e2e/mux_emulator" "$bin_dir/tests/e2e/unix_inetd" "$merged$t/"
+} || die "cannot copy the test's files into the chroot"
 
 step "in the chroot: apt-get install ./$(basename "$deb"), ssh, apt-get purge"
-chroot "$merged" /usr/bin/env -i -C "$t" HOME=/root PATH=/usr/sbin:/usr/bin:/sbin:/bin \
-  LANG=C.UTF-8 TERM=dumb /bin/bash ./in_chroot.sh "$(basename "$deb")" "$version" 9>&- 2>&1 |
-  sed 's/^/    /'
+chroot_run "$merged" /usr/bin/env -C "$t" /bin/bash tests/deb/in_chroot.sh "$(basename "$deb")" \
+  "$version" 9>&- 2>&1 | sed 's/^/    /'
 rc=${PIPESTATUS[0]}
-log "install, use and purge took $((SECONDS - step_start))s"
-((rc == 0)) || fail "checks in the chroot (above)"
+log "install, use and purge took $((SECONDS - STEP_STARTED))s"
+((rc == 0)) || die "checks in the chroot (above)"
 
 # Outside: the run's own files removed, nothing it changed may carry the package's name.
 step "checking what the run changed in the chroot"
@@ -357,7 +316,7 @@ rm -rf -- "${merged:?}$t"
 leftovers=$(cd "$run/use/upper" && find . -name '*ssh-proxy*' | sort)
 changed=$(comm -13 <(echo "$upper_before") <(cd "$run/use/upper" && find . | sort) | wc -l)
 if [[ -n $leftovers ]]; then
-  fail "after the purge the chroot still has: $(tr '\n' ' ' <<<"$leftovers")"
+  die "after the purge the chroot still has: $(tr '\n' ' ' <<<"$leftovers")"
 fi
 log "none of the $changed paths the install, use and purge added is named after ssh-proxy"
 
@@ -375,7 +334,7 @@ kill_chroot_processes "$run/autopkgtest/root"
 grep -E '^(PASS|FAIL|SKIP) |^[0-9]+ passed' "$logs/autopkgtest.log" | sed 's/^/    /'
 if ((rc != 0)); then
   tail -n 30 "$logs/autopkgtest.log" | sed 's/^/    /'
-  fail "autopkgtest exited $rc (above)"
+  die "autopkgtest exited $rc (above)"
 fi
-log "autopkgtest passed in $((SECONDS - step_start))s"
-log "PASS in $((SECONDS - started))s"
+log "autopkgtest passed in $((SECONDS - STEP_STARTED))s"
+log "PASS in $((SECONDS - STARTED))s"

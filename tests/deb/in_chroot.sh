@@ -5,12 +5,12 @@
 # in_chroot.sh: the part of tests/deb/deb_test.sh that runs inside the clean Debian 12 chroot, as
 # root, from the directory that holds everything it needs (deb_test.sh copies it there):
 #
-#   in_chroot.sh DEB VERSION
+#   tests/deb/in_chroot.sh DEB VERSION
 #
 #   DEB               the package, e.g. ssh-proxy_0.1.0_amd64.deb (in the current directory)
 #   VERSION           what `ssh-proxy --version` must say
-#   ./check.sh, ./sshd_fixture.sh, ./mux_emulator, ./unix_inetd, ./ssh-proxy.1 (the man page's
-#   source) and ./install.sh (tools/install.sh) sit beside it.
+#   ./mux_emulator and ./unix_inetd sit beside DEB; tests/check.sh, tests/e2e/sshd_fixture.sh,
+#   tools/lib.sh, tools/install.sh and doc/ssh-proxy.1 sit below the directory as in the repository.
 #
 # Installs the package with `apt-get install ./DEB`, runs real ssh through the installed fragment
 # (ssh reads /etc/ssh/ssh_config, which includes /etc/ssh/ssh_config.d/*.conf; ~/.ssh/config only
@@ -20,8 +20,9 @@
 # to ./dpkg-L.txt for deb_test.sh. Prints "PASS name" / "FAIL name: why" per check and
 # "N passed, N failed"; exits 1 if anything failed.
 set -uo pipefail
+# pass, fail and the PASSED/FAILED counters.
 # shellcheck source=tests/check.sh
-source ./check.sh
+source tests/check.sh
 
 if (($# != 2)); then
   echo "usage: $0 DEB VERSION" >&2
@@ -59,7 +60,7 @@ UNIX_INETD=$HERE/unix_inetd
 FIXTURE_LIFETIME=120
 TEST_TMPDIR=/tmp
 # shellcheck source=tests/e2e/sshd_fixture.sh
-source ./sshd_fixture.sh
+source tests/e2e/sshd_fixture.sh
 if ! fixture_start firecracker; then
   fail fixture_start "could not start sshd and the mux emulator in the chroot"
   finish
@@ -144,7 +145,7 @@ if grep -qxF "    ProxyCommand $BIN '%n' %p" "$CONF" && ! grep -q '@SSH_PROXY@' 
 else
   fail fragment_names_the_binary "$(cat "$CONF")"
 fi
-if gzip -dc /usr/share/man/man1/ssh-proxy.1.gz | cmp -s - "$HERE/ssh-proxy.1"; then
+if gzip -dc /usr/share/man/man1/ssh-proxy.1.gz | cmp -s - "$HERE/doc/ssh-proxy.1"; then
   pass man_page_is_doc_ssh_proxy_1
 else
   fail man_page_is_doc_ssh_proxy_1 "/usr/share/man/man1/ssh-proxy.1.gz differs from doc/ssh-proxy.1"
@@ -159,7 +160,7 @@ else
 fi
 
 # tools/install.sh's uninstall (for source installs) must not delete the package's files.
-run ./install.sh uninstall --prefix=/usr
+run tools/install.sh uninstall --prefix=/usr
 if [[ $RC == 1 && $ERR == *"not written by tools/install.sh"* && -f $CONF && -x $BIN ]]; then
   pass source_uninstall_keeps_the_package_files
 else

@@ -3,7 +3,8 @@
 #
 # shellcheck shell=bash disable=SC2034  # FIXTURE_* variables are for the scripts sourcing this.
 # sshd_fixture.sh: a throwaway sshd reachable over AF_UNIX, directly and through an emulated
-# Firecracker vsock multiplexer. Sourced by tests/e2e/e2e_test.sh and tools/demo.sh.
+# Firecracker vsock multiplexer. Sourced by tests/e2e/e2e_test.sh and tools/demo.sh; sources
+# tools/lib.sh (at ../../tools/lib.sh from here, as in the repository; Bazel: //tools:lib).
 #
 # Inputs (environment or shell variables, set before fixture_start):
 #   SSH_PROXY      path of the ssh-proxy binary written into the ssh_config's ProxyCommand
@@ -31,6 +32,10 @@
 # Other functions: fixture_start_mux NAME SCENARIO (another emulator at $FIXTURE_DIR/NAME.sock,
 # log NAME.log), fixture_ssh ARGS (ssh -F ssh_config, time-bounded), fixture_scp ARGS,
 # fixture_stop. All waits are bounded.
+
+# stop_pids, remove_dir and ssh_isolated_options.
+# shellcheck source=tools/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../tools/lib.sh"
 
 FIXTURE_DIR=""
 FIXTURE_PIDS=()
@@ -174,12 +179,7 @@ Host *
   ConnectTimeout 10
   ServerAliveInterval 10
   ServerAliveCountMax 3
-  ControlMaster no
-  ControlPath none
-  ForwardAgent no
-  ForwardX11 no
-  ClearAllForwardings yes
-  SendEnv -*
+$(ssh_isolated_options)
 EOF
 
   "$UNIX_INETD" --listen="$FIXTURE_SSHD_SOCK" --ready="$d/sshd.ready" \
@@ -216,29 +216,8 @@ fixture_scp() {
 # fixture_stop: stops the daemons (SIGTERM, SIGKILL after 3 s) and removes $FIXTURE_DIR. Safe to
 # call more than once. Set FIXTURE_KEEP=1 to keep the directory (logs) for debugging.
 fixture_stop() {
-  local pid i
-  for pid in "${FIXTURE_PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for ((i = 0; i < 300; i++)); do
-    local alive=0
-    for pid in "${FIXTURE_PIDS[@]}"; do
-      kill -0 "$pid" 2>/dev/null && alive=1
-    done
-    ((alive)) || break
-    sleep 0.01
-  done
-  for pid in "${FIXTURE_PIDS[@]}"; do
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_pids 3 "${FIXTURE_PIDS[@]}"
   FIXTURE_PIDS=()
-  if [[ -n $FIXTURE_DIR && -d $FIXTURE_DIR ]]; then
-    if [[ ${FIXTURE_KEEP:-0} == 1 ]]; then
-      fixture_log "kept $FIXTURE_DIR"
-    else
-      rm -rf -- "$FIXTURE_DIR"
-    fi
-  fi
+  remove_dir "$FIXTURE_DIR" "${FIXTURE_KEEP:-0}" fixture
   FIXTURE_DIR=""
 }

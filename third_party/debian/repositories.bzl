@@ -89,7 +89,12 @@ def _debian_absl_impl(rctx):
             archive = "lib%s.a" % lib
             rctx.symlink(libdir + "/" + archive, "lib/" + archive)
             srcs.append('"lib/%s"' % archive)
-        deps = ['":absl_headers"'] + ['":%s"' % r for r in requires if r.startswith("absl_")]
+        # Newer abseil's .pc files (Debian sid's 20260526) list the module among its own Requires.
+        deps = ['":absl_headers"'] + [
+            '":%s"' % r
+            for r in requires
+            if r.startswith("absl_") and r != module
+        ]
         root += [
             "",
             "cc_library(",
