@@ -54,6 +54,10 @@
 #
 # vm_skip_reason prints why QEMU cannot run here (and returns 0), or returns 1 when it can.
 
+# stop_pids, remove_dir and ssh_isolated_options.
+# shellcheck source=tools/lib.sh
+source "${BASH_SOURCE[0]%/*}/../../tools/lib.sh"
+
 VM_DIR=""
 VM_PIDS=()
 VM_BOOT_MS=""
@@ -511,12 +515,7 @@ Host *
   BatchMode yes
   LogLevel ERROR
   ConnectTimeout 20
-  ControlMaster no
-  ControlPath none
-  ForwardAgent no
-  ForwardX11 no
-  ClearAllForwardings yes
-  SendEnv -*
+$(ssh_isolated_options)
 EOF
 }
 
@@ -620,29 +619,8 @@ vm_start() {
 
 # vm_stop: stops everything vm_start started (TERM, KILL after 5 s), removes $VM_DIR.
 vm_stop() {
-  local pid i alive
-  for pid in "${VM_PIDS[@]}"; do
-    kill -TERM "$pid" 2>/dev/null || true
-  done
-  for ((i = 0; i < 500; i++)); do
-    alive=0
-    for pid in "${VM_PIDS[@]}"; do
-      kill -0 "$pid" 2>/dev/null && alive=1
-    done
-    ((alive)) || break
-    sleep 0.01
-  done
-  for pid in "${VM_PIDS[@]}"; do
-    kill -KILL "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  done
+  stop_pids 5 "${VM_PIDS[@]}"
   VM_PIDS=()
-  if [[ -n $VM_DIR && -d $VM_DIR ]]; then
-    if [[ ${VM_KEEP:-0} == 1 ]]; then
-      vm_log "kept $VM_DIR"
-    else
-      rm -rf -- "$VM_DIR"
-    fi
-  fi
+  remove_dir "$VM_DIR" "${VM_KEEP:-0}" vm
   VM_DIR=""
 }
