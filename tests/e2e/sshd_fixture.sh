@@ -3,8 +3,10 @@
 #
 # shellcheck shell=bash disable=SC2034  # FIXTURE_* variables are for the scripts sourcing this.
 # sshd_fixture.sh: a throwaway sshd reachable over AF_UNIX, directly and through an emulated
-# Firecracker vsock multiplexer. Sourced by tests/e2e/e2e_test.sh and tools/demo.sh; sources
-# tools/lib.sh (at ../../tools/lib.sh from here, as in the repository; Bazel: //tools:lib).
+# Firecracker vsock multiplexer. Sourced by tools/demo.sh and by tests/deb/in_chroot.sh (the
+# Debian 12 chroot there has no python3; the Python tests use tests/testing/sshd_fixture.py, which
+# makes the same sshd, keys and ssh_config). Sources tools/lib.sh (at ../../tools/lib.sh from here,
+# as in the repository; Bazel: //tools:lib).
 #
 # Inputs (environment or shell variables, set before fixture_start):
 #   SSH_PROXY      path of the ssh-proxy binary written into the ssh_config's ProxyCommand
