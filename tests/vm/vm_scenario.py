@@ -30,6 +30,9 @@ MUX_EMULATOR_START = r"""systemd-run --quiet --unit=mux-vmmux /usr/local/bin/mux
   --listen=/run/vmmux.vsock --backend=2222:/run/ssh-unix-local/socket --log=/run/vmmux.log \
   --ready=/run/vmmux.ready
 for i in $(seq 100); do [ -e /run/vmmux.ready ] && break; sleep 0.1; done
+# A failure to start (a library the guest lacks, say) shows in the scenario's stderr.
+[ -e /run/vmmux.ready ] || echo "mux_emulator did not start in the guest:" \
+  "$(systemctl status mux-vmmux --no-pager -l -n 3 2>&1 | tail -n 3 | tr '\n' ' ')" >&2
 """
 
 
