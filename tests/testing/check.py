@@ -105,6 +105,18 @@ def paths_from_argv(*names):
     return [os.path.abspath(arg) for arg in sys.argv[1:]]
 
 
+def flags(argv, names):
+    """The --NAME=VALUE arguments of argv (argv[0] left out) as {NAME: VALUE}, for the NAMES a
+    program takes; None when there is anything else (the caller prints its usage line)."""
+    values = {}
+    for arg in argv[1:]:
+        name, eq, value = arg.partition("=")
+        if not eq or not name.startswith("--") or name[2:] not in names:
+            return None
+        values[name[2:]] = value
+    return values
+
+
 def in_order(text, *parts):
     """True when every part occurs in text, each after the end of the one before (the shell's
     [[ $text == *"a"*"b"* ]])."""

@@ -200,15 +200,8 @@ def main(argv):
     """guest.py --binary=SSH_PROXY [--flavour=FLAVOUR]: boots a guest, prints its multiplexer's
     path and keeps the guest until SIGTERM (exit 143) or Ctrl-C (exit 130), then stops it.
     vm_test.py kills one of these during boot to show that such a caller leaves nothing."""
-    binary, flavour = None, "minimal"
-    for arg in argv[1:]:
-        if arg.startswith("--binary="):
-            binary = arg.split("=", 1)[1]
-        elif arg.startswith("--flavour="):
-            flavour = arg.split("=", 1)[1]
-        else:
-            binary = None
-            break
+    given = check.flags(argv, ("binary", "flavour")) or {}
+    binary, flavour = given.get("binary"), given.get("flavour", "minimal")
     if not binary:
         print(f"usage: {argv[0]} --binary=SSH_PROXY [--flavour=FLAVOUR]", file=sys.stderr)
         return 2

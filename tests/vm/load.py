@@ -270,18 +270,11 @@ def bench_main(argv, usage, make, flags=()):
     (run, stop): run() does the work and returns the exit status, stop() ends what it started,
     also on ^C (130) and SIGTERM (143). Returns 2 after the usage line on anything else, and 0
     after "skipped: REASON" when QEMU cannot run here."""
-    binary = harness = ""
-    given = set()
-    for arg in argv[1:]:
-        if arg.startswith("--binary="):
-            binary = os.path.realpath(arg.split("=", 1)[1])
-        elif arg.startswith("--harness="):
-            harness = os.path.realpath(arg.split("=", 1)[1])
-        elif arg in flags:
-            given.add(arg)
-        else:
-            binary = ""
-            break
+    given = {arg for arg in argv[1:] if arg in flags}
+    paths = check.flags([argv[0]] + [arg for arg in argv[1:] if arg not in flags],
+                        ("binary", "harness")) or {}
+    binary = os.path.realpath(paths["binary"]) if paths.get("binary") else ""
+    harness = os.path.realpath(paths["harness"]) if paths.get("harness") else ""
     if not (binary and os.access(binary, os.X_OK) and harness and os.access(harness, os.X_OK)):
         print(f"usage: {argv[0]} {usage}", file=sys.stderr)
         return 2

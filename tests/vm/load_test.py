@@ -740,15 +740,11 @@ def build(checks):
 
 def main(argv):
     """Parses the command line, runs every scenario (or skips them all); the exit status."""
-    binary = harness = ""
-    for arg in argv[1:]:
-        if arg.startswith("--binary="):
-            binary = arg.split("=", 1)[1]
-        elif arg.startswith("--harness="):
-            harness = arg.split("=", 1)[1]
-        else:
-            print(f"usage: {argv[0]} {USAGE}", file=sys.stderr)
-            return 2
+    given = check.flags(argv, ("binary", "harness"))
+    if given is None:
+        print(f"usage: {argv[0]} {USAGE}", file=sys.stderr)
+        return 2
+    binary, harness = given.get("binary", ""), given.get("harness", "")
     reason = guest_mod.skip_reason()
     if reason:
         checks = Checks()

@@ -69,12 +69,11 @@ def main(argv):
                   file=sys.stderr)
             return 2
     scenarios = [s for name in flavours for s in FLAVOURS[name].scenarios]
-    binary = ""
-    for arg in argv[1:]:
-        if not arg.startswith("--binary="):
-            print(f"usage: {argv[0]} [--binary=SSH_PROXY]", file=sys.stderr)
-            return 2
-        binary = arg.split("=", 1)[1]
+    given = check.flags(argv, ("binary",))
+    if given is None:
+        print(f"usage: {argv[0]} [--binary=SSH_PROXY]", file=sys.stderr)
+        return 2
+    binary = given.get("binary", "")
     checks = check.Checks()
     # The machine/ scenarios run tests/e2e's multiplexer emulator inside the guest (a VM
     # registered with an sshAddress of vsock-mux/...): built here, copied in over ssh.
