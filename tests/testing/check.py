@@ -20,24 +20,35 @@ import time
 
 
 class Checks:
-    """Counts and prints the verdict of each check."""
+    """Counts and prints the verdict of each check, and remembers which names have one."""
 
     def __init__(self):
         self.passed = 0
         self.failed = 0
         self.skipped = 0
+        self.reported = set()
 
     def ok(self, name):
         print(f"PASS {name}", flush=True)
         self.passed += 1
+        self.reported.add(name)
 
     def fail(self, name, why):
         print(f"FAIL {name}: {why}", flush=True)
         self.failed += 1
+        self.reported.add(name)
 
     def skip(self, name, why):
         print(f"SKIP {name}: {why}", flush=True)
         self.skipped += 1
+        self.reported.add(name)
+
+    def fail_unreported(self, names, why):
+        """FAIL with why each of names that has no verdict yet (a guest that did not boot, a step
+        that raised): a scenario that was not shown never goes unreported."""
+        for name in names:
+            if name not in self.reported:
+                self.fail(name, why)
 
     def expect(self, name, ok, why):
         """PASS when ok is true, else FAIL with why (a string, or a callable that makes it)."""

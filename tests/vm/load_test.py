@@ -49,32 +49,6 @@ DEBUG_LINE = re.compile(r"^ssh-proxy: debug: (connecting|connected|sent CONNECT|
 USAGE = "[--binary=SSH_PROXY] [--harness=BURST_HARNESS]"
 
 
-class Checks(check.Checks):
-    """check.Checks that remembers which scenarios have reported."""
-
-    def __init__(self):
-        super().__init__()
-        self.done = set()
-
-    def ok(self, name):
-        super().ok(name)
-        self.done.add(name)
-
-    def fail(self, name, why):
-        super().fail(name, why)
-        self.done.add(name)
-
-    def skip(self, name, why):
-        super().skip(name, why)
-        self.done.add(name)
-
-    def fail_rest(self, why):
-        """Every scenario not yet reported fails with WHY (a guest that did not boot)."""
-        for name in SCENARIOS:
-            if name not in self.done:
-                self.fail(name, why)
-
-
 class Finished(Exception):
     """The run ends here (its summary follows)."""
 
@@ -108,7 +82,7 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         self.bin = binary
         self.harness = harness
         self.work = work
-        self.checks = Checks()
+        self.checks = check.Checks()
         self.vm = None
         self.load = None
         self.no_vsock = None
@@ -125,7 +99,8 @@ class LoadTest:  # pylint: disable=too-many-instance-attributes
         t0 = check.now_ms()
         self.vm = guest_mod.Guest(self.bin, "minimal")
         if not self.vm.start():
-            self.checks.fail_rest(f"guest {label} did not boot (see the vm: lines above)")
+            self.checks.fail_unreported(
+                SCENARIOS, f"guest {label} did not boot (see the vm: lines above)")
             raise Finished
         self.load = load.Load(self.vm, self.harness)
         self.all_dirs.append(self.vm.dir)
@@ -747,12 +722,12 @@ def main(argv):
     binary, harness = given.get("binary", ""), given.get("harness", "")
     reason = guest_mod.skip_reason()
     if reason:
-        checks = Checks()
+        checks = check.Checks()
         for name in SCENARIOS:
             checks.skip(name, reason)
         return checks.summary()
     if not binary or not harness:
-        checks = Checks()
+        checks = check.Checks()
         bin_dir = build(checks)
         if bin_dir is None:
             return checks.summary()

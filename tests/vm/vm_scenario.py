@@ -49,26 +49,9 @@ class Session:
         self.binary = binary
         self.mux_emulator = mux_emulator
         self.guest = None
-        self.reported = []
-
-    def ok(self, name):
-        self.reported.append(name)
-        self.checks.ok(name)
-
-    def fail(self, name, why):
-        self.reported.append(name)
-        self.checks.fail(name, why)
-
-    def skip(self, name, why):
-        self.reported.append(name)
-        self.checks.skip(name, why)
-
-    def expect(self, name, ok, why):
-        """PASS when ok, else FAIL with why (a string or a callable that makes it)."""
-        if ok:
-            self.ok(name)
-        else:
-            self.fail(name, why() if callable(why) else why)
+        # The scenarios' verdicts (check.Checks; each flavour's steps call t.ok, t.expect, ...).
+        self.ok, self.fail = checks.ok, checks.fail
+        self.skip, self.expect = checks.skip, checks.expect
 
     @property
     def host(self):
@@ -187,7 +170,6 @@ def run_flavour(t, flavour):
     A step that raises fails every scenario not reported yet; the guest is stopped in any case."""
     started = time.monotonic()
     t.guest = guest_mod.Guest(t.binary, flavour.name)
-    t.reported = []
     if not t.guest.start():
         for name in flavour.scenarios:
             if t.guest.skip_why:
@@ -211,9 +193,7 @@ def run_flavour(t, flavour):
         why = f"not run: the test raised {type(e).__name__}: {e}"
     finally:
         t.guest.stop()
-    for name in flavour.scenarios:
-        if name not in t.reported:
-            t.fail(name, why)
+    t.checks.fail_unreported(flavour.scenarios, why)
     if flavour.timed:
         print(f"{flavour.guest}: {int(time.monotonic() - started)} s for the flavour, "
               "boot included")
