@@ -196,6 +196,22 @@ def leftovers(directory, pids):
     return found
 
 
+def bazel_bin(*targets, build_options=True):
+    """`bazel build -c opt TARGETS` in the repository (BAZEL_STARTUP_OPTIONS before the command,
+    BAZEL_BUILD_OPTIONS after it unless build_options is False; bazel's output to our stderr);
+    the directory of its outputs (bazel-bin), or None when the build or `bazel info` fails."""
+    startup = os.environ.get("BAZEL_STARTUP_OPTIONS", "").split()
+    options = os.environ.get("BAZEL_BUILD_OPTIONS", "").split() if build_options else []
+    built = subprocess.run(["bazel", *startup, "build", "-c", "opt", *options, *targets],
+                           cwd=ROOT, stdin=subprocess.DEVNULL, stdout=sys.stderr, timeout=3600,
+                           check=False)
+    if built.returncode != 0:
+        return None
+    info = check.run(["bazel", *startup, "info", "-c", "opt", *options, "bazel-bin"], cwd=ROOT,
+                     timeout=600)
+    return info.out.strip() if info.rc == 0 and info.out.strip() else None
+
+
 def main(argv):
     """guest.py --binary=SSH_PROXY [--flavour=FLAVOUR]: boots a guest, prints its multiplexer's
     path and keeps the guest until SIGTERM (exit 143) or Ctrl-C (exit 130), then stops it.

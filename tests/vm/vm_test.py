@@ -43,24 +43,6 @@ FLAVOURS = {f.name: f for f in (vm_minimal.FLAVOUR, vm_systemd.FLAVOUR, vm_sid.F
                                  vm_bookworm.FLAVOUR)}
 
 
-def bazel(*args, build_options=True):
-    """`bazel STARTUP ARGS` in the repository (its output to our stderr); the Result."""
-    startup = os.environ.get("BAZEL_STARTUP_OPTIONS", "").split()
-    options = os.environ.get("BAZEL_BUILD_OPTIONS", "").split() if build_options else []
-    r = check.run(["bazel", *startup, *args[:1], "-c", "opt", *options, *args[1:]],
-                  cwd=ROOT, timeout=3600)
-    sys.stderr.write(r.err)
-    return r
-
-
-def built(target, path, build_options=True):
-    """Builds target with -c opt; the absolute path of its output `path`, or None."""
-    if bazel("build", target, build_options=build_options).rc != 0:
-        return None
-    r = bazel("info", "bazel-bin", build_options=build_options)
-    return f"{r.out.strip()}/{path}" if r.rc == 0 else None
-
-
 def main(argv):
     flavours = [f for f in re.split(r"[,\s]+", os.environ.get("VM_FLAVOURS") or "minimal") if f]
     for name in flavours:
@@ -79,15 +61,16 @@ def main(argv):
     # registered with an sshAddress of vsock-mux/...): built here, copied in over ssh.
     emulator = None
     if "systemd" in flavours or "sid" in flavours:
-        emulator = built("//tests/e2e:mux_emulator", "tests/e2e/mux_emulator",
-                         build_options=False)
+        bin_dir = guest.bazel_bin("//tests/e2e:mux_emulator", build_options=False)
+        emulator = bin_dir and f"{bin_dir}/tests/e2e/mux_emulator"
     reason = guest.skip_reason()
     if reason:
         for s in scenarios:
             checks.skip(s, reason)
         return checks.summary()
     if not binary:
-        binary = built("//:ssh-proxy", "ssh-proxy")
+        bin_dir = guest.bazel_bin("//:ssh-proxy")
+        binary = bin_dir and f"{bin_dir}/ssh-proxy"
         if not binary:
             for s in scenarios:
                 checks.fail(s, "bazel build -c opt //:ssh-proxy failed")
